@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { RoomsModule } from '../rooms/rooms.module';
+import { MessagesController } from './messages.controller';
+import { MessagesGateway } from './messages.gateway';
+import { MessagesListener } from './messages.listener';
+import { MessagesRepository } from './messages.repository';
+import { MessagesService } from './messages.service';
+
+@Module({
+  imports: [RoomsModule],
+  controllers: [MessagesController],
+  providers: [MessagesService, MessagesRepository, MessagesListener, MessagesGateway],
+  exports: [MessagesService],
+})
+export class MessagesModule {}

@@ -1,0 +1,134 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { userColumns } from '../users/user.mapper';
+import { MESSAGE_SELECT, messageColumns, Row } from './message.mapper';
+
+export interface NewMessage {
+  roomId: string;
+  senderId: string;
+  content: string;
+  type: string;
+  fileUrl: string | null;
+  fileName: string | null;
+  fileSize: number | null;
+  replyToId: string | null;
+  clientMsgId: string | null;
+}
+
+/** Every SQL statement about messages. */
+@Injectable()
+export class MessagesRepository {
+  constructor(@InjectDataSource() readonly ds: DataSource) {}
+
+  /**
+   * Takes the room's next sequence number and inserts the message in ONE statement (so one
+   * transaction): the room row lock orders concurrent senders, a failure rolls the number back
+   * (no gap, no reuse). Returns the row with its sender, or null if the room is gone.
+   */
+  async insert(m: NewMessage): Promise<Row | null> {
+    const rows = await this.ds.query(
+      `WITH r AS (
+         UPDATE rooms SET last_seq = last_seq + 1, last_message_at = now(), updated_at = now()
+          WHERE id = $1 RETURNING last_seq
+       ), ins AS (
+         INSERT INTO messages (room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, version, client_msg_id)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, r.last_seq, r.last_seq, $9 FROM r
+         RETURNING *
+       )
+       SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`,
+      [m.roomId, m.senderId, m.content, m.type, m.fileUrl, m.fileName, m.fileSize, m.replyToId, m.clientMsgId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async findById(id: string, em?: EntityManager): Promise<Row | null> {
+    const rows = await (em ?? this.ds.manager).query(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+
+  async findByClientId(senderId: string, clientMsgId: string): Promise<Row | null> {
+    const rows = await this.ds.query(`${MESSAGE_SELECT} WHERE m.sender_id = $1 AND m.client_msg_id = $2`, [senderId, clientMsgId]);
+    return rows[0] ?? null;
+  }
+
+  /** Page 1 = newest `limit` messages; returned oldest-first. */
+  async page(roomId: string, limit: number, offset: number): Promise<{ rows: Row[]; total: number }> {
+    const [rows, count] = await Promise.all([
+      this.ds.query(
+        `SELECT * FROM (${MESSAGE_SELECT} WHERE m.room_id = $1 ORDER BY m.seq DESC LIMIT $2 OFFSET $3) p ORDER BY p.seq ASC`,
+        [roomId, limit, offset],
+      ),
+      this.ds.query(`SELECT count(*)::int AS n FROM messages WHERE room_id = $1`, [roomId]),
+    ]);
+    return { rows, total: count[0].n };
+  }
+
+  /** Messages changed after `after` (version > after), oldest change first. */
+  async changes(roomId: string, after: number, limit: number): Promise<Row[]> {
+    return this.ds.query(`${MESSAGE_SELECT} WHERE m.room_id = $1 AND m.version > $2 ORDER BY m.version ASC LIMIT $3`, [
+      roomId,
+      after,
+      limit,
+    ]);
+  }
+
+  async lastSeq(roomId: string): Promise<number | null> {
+    const rows = await this.ds.query(`SELECT last_seq FROM rooms WHERE id = $1`, [roomId]);
+    return rows[0] ? Number(rows[0].last_seq) : null;
+  }
+
+  async partnerReadAt(roomId: string, userId: string): Promise<Date | null> {
+    const rows = await this.ds.query(
+      `SELECT m.read_at FROM room_members m JOIN rooms r ON r.id = m.room_id AND r.type = 'direct'
+        WHERE m.room_id = $1 AND m.user_id <> $2 LIMIT 1`,
+      [roomId, userId],
+    );
+    return rows[0]?.read_at ?? null;
+  }
+
+  /** Locks the message row for an edit/delete decision inside `em`'s transaction. */
+  async lockForChange(em: EntityManager, id: string): Promise<Row | null> {
+    const rows = await em.query(
+      `SELECT m.id, m.room_id, m.sender_id, m.is_deleted, m.created_at, m.file_url,
+              EXISTS (SELECT 1 FROM room_members o WHERE o.room_id = m.room_id AND o.user_id <> m.sender_id
+                         AND o.read_at >= m.created_at) AS read_by_other
+         FROM messages m WHERE m.id = $1 FOR UPDATE`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async nextSeq(em: EntityManager, roomId: string): Promise<number> {
+    const rows = await em.query(`UPDATE rooms SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq`, [roomId]);
+    const list = Array.isArray(rows[0]) ? rows[0] : rows;
+    return Number(list[0].last_seq);
+  }
+
+  async applyEdit(em: EntityManager, id: string, content: string, version: number): Promise<void> {
+    await em.query(`UPDATE messages SET content = $2, is_edited = true, version = $3, updated_at = now() WHERE id = $1`, [id, content, version]);
+  }
+
+  async applyDelete(em: EntityManager, id: string, version: number): Promise<void> {
+    await em.query(
+      `UPDATE messages SET content = '', type = 'text', file_url = NULL, file_name = NULL, file_size = NULL,
+              is_deleted = true, version = $2, updated_at = now() WHERE id = $1`,
+      [id, version],
+    );
+  }
+
+  /** The replied-to message, only if it is in `roomId`. */
+  async findInRoom(id: string, roomId: string): Promise<Row | null> {
+    const rows = await this.ds.query(
+      `SELECT ${messageColumns('m')}, ${userColumns('s', 's_')} FROM messages m JOIN users s ON s.id = m.sender_id
+        WHERE m.id = $1 AND m.room_id = $2`,
+      [id, roomId],
+    );
+    return rows[0] ?? null;
+  }
+
+  async uploadByStoredName(name: string): Promise<{ original_name: string; size: string } | null> {
+    const rows = await this.ds.query(`SELECT original_name, size FROM uploads WHERE stored_name = $1`, [name]);
+    return rows[0] ?? null;
+  }
+}
