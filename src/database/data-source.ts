@@ -45,7 +45,7 @@ export function createDataSource(o: DbOptions): DataSource {
   return new DataSource(dataSourceOptions(o));
 }
 
-/** Applies pending migrations under a PostgreSQL advisory lock (instances starting together are safe). */
+/** Applies pending migrations under a PostgreSQL advisory lock (instances starting together are safe). Needs a pool of ≥ 2: the lock holds one connection. */
 export async function runMigrations(ds: DataSource): Promise<number> {
   const runner = ds.createQueryRunner();
   await runner.connect();

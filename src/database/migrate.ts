@@ -7,7 +7,7 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 async function main(): Promise<void> {
   const config = loadConfig();
   const embedded = config.DATABASE_URL ? null : await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT });
-  const ds = createDataSource({ url: config.DATABASE_URL ?? embedded!.url, poolSize: 1, queryTimeoutMs: 600_000 });
+  const ds = createDataSource({ url: config.DATABASE_URL ?? embedded!.url, poolSize: 2, queryTimeoutMs: 600_000 });
   await ds.initialize();
   try {
     const n = await runMigrations(ds);
