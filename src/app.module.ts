@@ -22,6 +22,8 @@ import { UploadModule } from './modules/upload/upload.module';
 import { UsersModule } from './modules/users/users.module';
 import { HubModule } from './realtime/hub.module';
 import { RealtimeModule } from './realtime/realtime.module';
+import { createRedis } from './realtime/redis';
+import { ResilientThrottlerStorage } from './realtime/resilient-throttler.storage';
 
 @Module({})
 export class AppModule {
@@ -42,6 +44,8 @@ export class AppModule {
             { name: 'auth', ttl: 60_000, limit: config.RATE_LIMIT_AUTH_PER_MIN },
             { name: 'api', ttl: 60_000, limit: config.RATE_LIMIT_API_PER_MIN },
           ],
+          // several instances share one budget per client through Redis
+          storage: config.REDIS_URL ? new ResilientThrottlerStorage(createRedis(config.REDIS_URL, 'chatapp-throttle')) : undefined,
         }),
         HubModule,
         UploadModule,

@@ -73,6 +73,10 @@ export class Env {
   @Transform(emptyToUndefined) @IsOptional() @Matches(/^rediss?:\/\//, { message: 'REDIS_URL must be a redis:// URL' })
   REDIS_URL?: string;
 
+  /** Prefix of every Redis key and channel (several deployments can share one Redis). */
+  @Matches(/^[\w.-]{1,64}$/, { message: 'REDIS_PREFIX: letters, digits, _ . - only' })
+  REDIS_PREFIX = 'chatapp';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 

@@ -13,8 +13,10 @@ export type SocketAuthenticator = (token: string) => Promise<AuthUser | null>;
 /** A message handler bound by a gateway (`@SubscribeMessage`), as platform-ws hands it over. */
 export type FrameHandler = (payload: unknown, type: string) => unknown;
 
-export const PRESENCE_ONLINE = 'presence.online';
-export const PRESENCE_OFFLINE = 'presence.offline';
+/** The user's first / last socket on THIS instance opened / closed (RealtimeService decides
+ * whether that is a global transition: with several instances the user may be online elsewhere). */
+export const PRESENCE_LOCAL_ONLINE = 'presence.local_online';
+export const PRESENCE_LOCAL_OFFLINE = 'presence.local_offline';
 export interface PresenceEvent {
   userId: string;
   username: string;
@@ -149,7 +151,7 @@ export class ConnectionHub implements OnModuleDestroy {
     const t = setTimeout(() => {
       this.offlineTimers.delete(user.id);
       if (!this.byUser.has(user.id)) {
-        this.events.emit(PRESENCE_OFFLINE, { userId: user.id, username: user.username } satisfies PresenceEvent);
+        this.events.emit(PRESENCE_LOCAL_OFFLINE, { userId: user.id, username: user.username } satisfies PresenceEvent);
       }
     }, OFFLINE_GRACE_MS);
     t.unref();
@@ -177,7 +179,7 @@ export class ConnectionHub implements OnModuleDestroy {
       clearTimeout(graceTimer);
       this.offlineTimers.delete(user.id);
     } else if (first) {
-      this.events.emit(PRESENCE_ONLINE, { userId: user.id, username: user.username } satisfies PresenceEvent);
+      this.events.emit(PRESENCE_LOCAL_ONLINE, { userId: user.id, username: user.username } satisfies PresenceEvent);
     }
     this.sendFrame(conn, {
       type: 'user_online',

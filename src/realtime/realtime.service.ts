@@ -1,15 +1,25 @@
 import { Injectable } from '@nestjs/common';
-import { ConnectionHub } from './connection-hub';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
+import { ConnectionHub, PRESENCE_LOCAL_OFFLINE, PRESENCE_LOCAL_ONLINE, PresenceEvent } from './connection-hub';
 import { DeliveryOptions, OutFrame, RevocationTarget } from './realtime.types';
+
+/** The user came online / went offline everywhere (first socket / last socket on any instance). */
+export const PRESENCE_ONLINE = 'presence.online';
+export const PRESENCE_OFFLINE = 'presence.offline';
+/** Another instance changed a room's membership: drop cached copies here. */
+export const REMOTE_MEMBERSHIP_CHANGED = 'room.membership_changed.remote';
 
 /**
  * What listeners use to reach sockets. This in-process implementation delivers straight to the
- * local hub; the Redis implementation (RedisRealtimeService) publishes the same calls so every
- * instance delivers to its own sockets. Services never see either: they emit events.
+ * local hub; RedisRealtimeService (REDIS_URL) also publishes every call so each instance delivers
+ * to its own sockets. Services never see either: they emit events, listeners call this.
  */
 @Injectable()
 export class RealtimeService {
-  constructor(protected readonly hub: ConnectionHub) {}
+  constructor(
+    protected readonly hub: ConnectionHub,
+    protected readonly events: EventEmitter2,
+  ) {}
 
   /** Every socket of every listed user gets the frame (serialized once). */
   toUsers(userIds: Iterable<string>, frame: OutFrame, opts: DeliveryOptions = {}): void {
@@ -29,8 +39,18 @@ export class RealtimeService {
     return this.hub.isOnlineLocally(userId);
   }
 
-  /** Ready to deliver across instances? (always, in-process) */
+  /** Able to reach every instance? (always, in-process) */
   isHealthy(): boolean {
     return true;
+  }
+
+  @OnEvent(PRESENCE_LOCAL_ONLINE)
+  onLocalOnline(e: PresenceEvent): void | Promise<void> {
+    this.events.emit(PRESENCE_ONLINE, e);
+  }
+
+  @OnEvent(PRESENCE_LOCAL_OFFLINE)
+  onLocalOffline(e: PresenceEvent): void | Promise<void> {
+    this.events.emit(PRESENCE_OFFLINE, e);
   }
 }

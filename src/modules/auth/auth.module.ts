@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
 import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthRepository } from './auth.repository';
@@ -10,9 +9,9 @@ import { JwtStrategy } from './jwt.strategy';
 import { TokenService } from './token.service';
 
 @Module({
-  imports: [UsersModule, PassportModule, JwtModule.register({})],
+  imports: [UsersModule, JwtModule.register({})],
   controllers: [AuthController],
   providers: [AuthService, AuthRepository, TokenService, JwtStrategy, BlacklistPurger],
-  exports: [AuthService, TokenService],
+  exports: [AuthService, TokenService, JwtStrategy],
 })
 export class AuthModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
+import { REMOTE_MEMBERSHIP_CHANGED } from '../../realtime/realtime.service';
 import { DomainError } from '../../common/errors/domain-error';
 import { ROOM_MEMBERSHIP_CHANGED } from './rooms.events';
 import { RoomsRepository } from './rooms.repository';
@@ -66,6 +67,12 @@ export class RoomAccess {
     this.generation.set(roomId, (this.generation.get(roomId) ?? 0) + 1);
     if (this.generation.size > MAX_ENTRIES * 2) this.generation.clear();
     if (broadcast) this.events.emit(ROOM_MEMBERSHIP_CHANGED, { roomId });
+  }
+
+  /** Another instance changed the room's membership. */
+  @OnEvent(REMOTE_MEMBERSHIP_CHANGED)
+  onRemoteChange(e: { roomId: string }): void {
+    this.invalidate(e.roomId, false);
   }
 
   /** The room if the caller may see it; private and direct rooms of others are "not found". */

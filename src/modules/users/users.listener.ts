@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { PRESENCE_OFFLINE, PRESENCE_ONLINE, PresenceEvent } from '../../realtime/connection-hub';
-import { RealtimeService } from '../../realtime/realtime.service';
+import { PresenceEvent } from '../../realtime/connection-hub';
+import { PRESENCE_OFFLINE, PRESENCE_ONLINE, RealtimeService } from '../../realtime/realtime.service';
 import { RevocationTarget } from '../../realtime/realtime.types';
 import { RoomsRepository } from '../rooms/rooms.repository';
 import { toUserDto } from './user.mapper';
@@ -43,9 +43,9 @@ export class UsersListener {
 
   private async presence(e: PresenceEvent, online: boolean): Promise<void> {
     try {
-      await this.users.setOnline(e.userId, online);
+      const username = (await this.users.setOnline(e.userId, online)) ?? e.username;
       const contacts = await this.rooms.contactsOf(e.userId);
-      this.realtime.toUsers(contacts, { type: online ? 'user_online' : 'user_offline', payload: { user_id: e.userId, username: e.username } });
+      this.realtime.toUsers(contacts, { type: online ? 'user_online' : 'user_offline', payload: { user_id: e.userId, username: e.username || username } });
     } catch (err) {
       this.logger.warn({ err, userId: e.userId }, 'presence update failed');
     }

@@ -112,8 +112,10 @@ export class UsersRepository {
     );
   }
 
-  async setOnline(id: string, online: boolean): Promise<void> {
-    await this.ds.query(`UPDATE users SET is_online = $2, last_seen = now() WHERE id = $1`, [id, online]);
+  /** Stored presence flag; returns the username (presence events of swept instances lack it). */
+  async setOnline(id: string, online: boolean): Promise<string | null> {
+    const r = await this.ds.query(`UPDATE users SET is_online = $2, last_seen = now() WHERE id = $1 RETURNING username`, [id, online]);
+    return (firstRow(r) as { username?: string } | null)?.username ?? null;
   }
 
   async resetOnline(exceptIds: string[] = []): Promise<void> {
