@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { RoomsModule } from '../rooms/rooms.module';
+import { MessageWriter } from './message-writer';
 import { MessagesController } from './messages.controller';
 import { MessagesGateway } from './messages.gateway';
 import { MessagesListener } from './messages.listener';
@@ -9,7 +10,7 @@ import { MessagesService } from './messages.service';
 @Module({
   imports: [RoomsModule],
   controllers: [MessagesController],
-  providers: [MessagesService, MessagesRepository, MessagesListener, MessagesGateway],
+  providers: [MessagesService, MessagesRepository, MessageWriter, MessagesListener, MessagesGateway],
   exports: [MessagesService],
 })
 export class MessagesModule {}

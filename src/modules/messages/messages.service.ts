@@ -13,6 +13,7 @@ import { UPLOAD_URL_PREFIX } from '../upload/upload.service';
 import { ChangesDto, MessageDto, MessagePageDto } from './dto/message.dto';
 import { toMessageDto, Row } from './message.mapper';
 import { MESSAGE_CREATED, MESSAGE_DELETED, MESSAGE_EDITED, MessageDeletedEvent, MessageEvent } from './messages.events';
+import { MessageWriter } from './message-writer';
 import { MessagesRepository } from './messages.repository';
 import { MAX_CONTENT_CHARS, SendMessageInput } from './send-message.input';
 
@@ -34,6 +35,7 @@ export class MessagesService {
 
   constructor(
     private readonly repo: MessagesRepository,
+    private readonly writer: MessageWriter,
     private readonly access: RoomAccess,
     private readonly realtime: RealtimeService,
     private readonly events: EventEmitter2,
@@ -66,7 +68,7 @@ export class MessagesService {
     }
     let row: Row | null;
     try {
-      row = await this.repo.insert({ ...input, senderId: me.id });
+      row = await this.writer.write({ ...input, senderId: me.id });
     } catch (e) {
       const constraint = (e as { driverError?: { constraint?: string } }).driverError?.constraint;
       if (constraint === 'UQ_messages_sender_client_msg' && input.clientMsgId) {
