@@ -81,6 +81,7 @@ describe('delivery guarantees: gapless room sequence, idempotent send', () => {
       if (i % 3 === 0) a2.send('send_message', payload);
       if (i % 5 === 0) a1.send('send_message', payload);
     });
+    for (const w of [b, c]) await waitUntil(() => w.all('new_message').length >= 30, 10_000);
     // REST retry of the same id: same message, no new row
     const rest = await http(apps[0], 'POST', `/api/v1/rooms/${roomId}/messages`, {
       token: alice.token,
@@ -92,7 +93,6 @@ describe('delivery guarantees: gapless room sequence, idempotent send', () => {
       body: { content: 'different text', client_msg_id: ids[1] },
     });
     expect(conflict.status).toBe(409);
-    for (const w of [b, c]) await waitUntil(() => w.all('new_message').length >= 30, 10_000);
     await sleep(500);
     const [{ n }] = await apps[0].ds.query('SELECT count(*)::int AS n FROM messages WHERE room_id = $1', [roomId]);
     expect(n).toBe(30);
