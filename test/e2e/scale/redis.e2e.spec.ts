@@ -1,7 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { createTestApp, TEST_JWT_SECRET, TestApp } from '../../setup/app';
+import { createTestApp, TestApp } from '../../setup/app';
+import { startChildApp } from '../../support/child-app';
 import { freshDatabase } from '../../setup/db';
 import { connectWs, http, registerUser, sleep, TestUser, WsClient } from '../../setup/clients';
 import { TcpProxy } from '../../support/tcp-proxy';
@@ -164,35 +163,8 @@ describeRedis('several instances over Redis', () => {
   }, 60_000);
 });
 
-async function spawnInstance(dbUrl: string, prefix: string): Promise<{ proc: ChildProcess; wsUrl: string }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const proc = spawn(process.execPath, [join(__dirname, '../../../dist/main.js')], {
-    env: {
-      ...process.env,
-      APP_ENV: 'test',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_URL: dbUrl,
-      REDIS_URL: REDIS_URL!,
-      REDIS_PREFIX: prefix,
-      JWT_SECRET: TEST_JWT_SECRET,
-      LOG_LEVEL: 'warn',
-      MIGRATIONS_RUN: 'false',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${port}/ready`);
-      if (r.status === 200) break;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error('child instance did not become ready');
-    await sleep(200);
-  }
-  return { proc, wsUrl: `ws://127.0.0.1:${port}/api/v1/ws` };
+async function spawnInstance(dbUrl: string, prefix: string) {
+  return startChildApp(dbUrl, { REDIS_URL: REDIS_URL!, REDIS_PREFIX: prefix });
 }
 
 export type { WsClient };

@@ -1,0 +1,53 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { TEST_JWT_SECRET } from '../setup/app';
+
+export interface ChildApp {
+  proc: ChildProcess;
+  port: number;
+  url: string;
+  wsUrl: string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * The built server (dist/main.js, `npm test` builds first) as a child process, so a test can
+ * SIGKILL it or SIGTERM it like an operator would. Resolves once /ready answers 200.
+ */
+export async function startChildApp(dbUrl: string, env: Record<string, string> = {}, port = 0): Promise<ChildApp> {
+  const p = port || 20000 + Math.floor(Math.random() * 20000);
+  const proc = spawn(process.execPath, [join(__dirname, '../../dist/main.js')], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      APP_ENV: 'test',
+      PORT: String(p),
+      HOST: '127.0.0.1',
+      DATABASE_URL: dbUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'error',
+      MIGRATIONS_RUN: 'false',
+      RATE_LIMIT_AUTH_PER_MIN: '100000',
+      RATE_LIMIT_API_PER_MIN: '100000',
+      WS_EVENTS_BURST: '100000',
+      WS_EVENTS_PER_SEC: '100000',
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  const url = `http://127.0.0.1:${p}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/ready`)).status === 200) break;
+    } catch {
+      /* not up yet */
+    }
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`child app on port ${p} did not become ready`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, port: p, url, wsUrl: `ws://127.0.0.1:${p}/api/v1/ws`, exited };
+}
