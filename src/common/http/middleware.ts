@@ -92,5 +92,9 @@ export function staticFiles(staticDir: string, uploadDir: string) {
     }),
   );
   router.get('/', (_req: Request, res: Response) => res.redirect(302, '/static/'));
+  // the WebSocket endpoint without an upgrade (upgrades never reach Express)
+  router.get('/api/v1/ws', (_req: Request, res: Response) => {
+    res.status(400).json({ error: 'Bad Request' });
+  });
   return router;
 }
