@@ -23,6 +23,7 @@ export interface PresenceEvent {
 }
 
 const MAX_PENDING_FRAMES = 32;
+const MAX_HELD_FRAMES = 5000;
 const AUTH_TIMEOUT_MS = 10_000;
 const OFFLINE_GRACE_MS = 2_000;
 
@@ -342,7 +343,11 @@ export class ConnectionHub implements OnModuleDestroy {
       if (!set) continue;
       for (const conn of set) {
         const held = opts.roomId !== undefined ? conn.syncing?.get(opts.roomId) : undefined;
-        if (held) held.push({ data, version: opts.version });
+        if (held) {
+          // a catch-up that cannot keep up with the room is abandoned: the client resyncs
+          if (held.length >= MAX_HELD_FRAMES) this.closeConn(conn, CloseCode.TRY_AGAIN_LATER, 'sync backlog overflow');
+          else held.push({ data, version: opts.version });
+        }
         else this.sendRaw(conn, data);
       }
     }
