@@ -107,7 +107,7 @@ class ResilientClient {
 describe('chaos: an instance is SIGKILLed and restarted while clients send', () => {
   it('every acknowledged message is stored exactly once and reaches every client exactly once (after dedupe)', async () => {
     const db = await freshDatabase();
-    const env = REDIS_URL ? { REDIS_URL, REDIS_PREFIX: `chatapp-chaos-${randomBytes(4).toString('hex')}` } : {};
+    const env: Record<string, string> = REDIS_URL ? { REDIS_URL, REDIS_PREFIX: `chatapp-chaos-${randomBytes(4).toString("hex")}` } : {};
     const apps: (ChildApp | null)[] = [await startChildApp(db.url, env)];
     if (REDIS_URL) apps.push(await startChildApp(db.url, env));
     const urls = () => apps.filter((a): a is ChildApp => a !== null).map((a) => a.wsUrl);
