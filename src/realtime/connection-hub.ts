@@ -138,7 +138,9 @@ export class ConnectionHub implements OnModuleDestroy {
     this.conns.delete(ws);
     if (conn.timer) clearTimeout(conn.timer);
     if (!conn.user) {
-      this.pendingCount--;
+      // only sockets still waiting for their auth frame are counted (a socket refused by the
+      // per-user cap after authenticating, or via the header, was already uncounted)
+      if (conn.pending) this.pendingCount--;
       return;
     }
     const set = this.byUser.get(conn.user.id);
