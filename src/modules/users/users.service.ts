@@ -39,7 +39,8 @@ export class UsersService {
 
   async search(me: AuthUser, q: string | undefined): Promise<{ data: UserDto[] }> {
     const query = typeof q === 'string' ? q.trim().slice(0, 100) : '';
-    if (query === '') return { data: [] };
+    // NUL cannot be sent to PostgreSQL (it was a 500) and matches no username anyway
+    if (query === '' || hasInvalidText(query)) return { data: [] };
     const rows = await this.users.search(query, me.id, SEARCH_LIMIT);
     return { data: rows.map((r) => this.view(r, me.id)) };
   }

@@ -1,0 +1,107 @@
+import { DataSource } from 'typeorm';
+import type { Json } from '../setup/clients';
+
+export interface Res {
+  status: number;
+  body: Json;
+  text: string;
+  contentType: string;
+  ms: number;
+}
+
+/** fetch with a hard timeout (a hang fails the test instead of stalling it); JSON parsed when possible. */
+export async function req(
+  base: { url: string },
+  method: string,
+  path: string,
+  opts: { token?: string; json?: unknown; raw?: BodyInit; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<Res> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
+  let body: BodyInit | undefined = opts.raw;
+  if (opts.json !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = JSON.stringify(opts.json);
+  } else if (typeof opts.raw === 'string') {
+    headers['content-type'] ??= 'application/json';
+  }
+  const t0 = performance.now();
+  const res = await fetch(base.url + path, { method, headers, body, redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
+  const text = await res.text();
+  let json: Json = {};
+  try {
+    json = text ? JSON.parse(text) : {};
+  } catch {
+    json = { __unparsable__: text };
+  }
+  return { status: res.status, body: json, text, contentType: res.headers.get('content-type') ?? '', ms: performance.now() - t0 };
+}
+
+/** A 4xx in the protocol's error shape: JSON `{"error": "<non-empty text>", ...}`. */
+export function expectClientError(r: Res, what: string): void {
+  const ok = r.status >= 400 && r.status < 500 && r.contentType.includes('application/json') && typeof r.body.error === 'string' && r.body.error.length > 0;
+  if (!ok) throw new Error(`${what}: expected a 4xx JSON error, got ${r.status} ${r.contentType} ${r.text.slice(0, 300)}`);
+}
+
+/** Never 5xx; any error is in the protocol's shape. */
+export function expectNo5xx(r: Res, what: string): void {
+  if (r.status >= 500) throw new Error(`${what}: got ${r.status} ${r.text.slice(0, 300)}`);
+  if (r.status >= 400) expectClientError(r, what);
+}
+
+/** Digest of every row of every table a request could write: equal digests = nothing written or changed. */
+export async function dbFingerprint(ds: DataSource): Promise<string> {
+  const tables = ['users', 'rooms', 'room_members', 'messages', 'token_blacklists', 'uploads'];
+  const parts = tables.map((t) => `(SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x)`);
+  const rows: { f: string }[] = await ds.query(`SELECT ${parts.join(" || ',' || ")} AS f`);
+  return rows[0].f;
+}
+
+export async function tableCount(ds: DataSource, table: string): Promise<number> {
+  const rows: { n: string }[] = await ds.query(`SELECT count(*)::int AS n FROM ${table}`);
+  return Number(rows[0].n);
+}
+
+/** A gc function when it can be had (node flag or v8 trick), else null. */
+export function getGc(): (() => void) | null {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('v8').setFlagsFromString('--expose_gc');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('vm').runInNewContext('gc') as () => void;
+  } catch {
+    return null;
+  }
+}
+
+export async function heapAfterGc(): Promise<number> {
+  const gc = getGc();
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().heapUsed;
+}
+
+/** UUIDs in odd forms (the accepted ones are the Go forms) and garbage. */
+export const BAD_IDS = [
+  'not-a-uuid',
+  '123',
+  '00000000-0000-0000-0000-00000000000',
+  '00000000-0000-0000-0000-0000000000000',
+  'g0000000-0000-0000-0000-000000000000',
+  '((((((((-((((-((((-((((-((((((((((((',
+  "' OR 1=1 --",
+  '%00',
+  '..%2F..%2Fetc%2Fpasswd',
+  'x'.repeat(5000),
+  '%F0%9F%98%80',
+  '%E2%80%AE',
+  '%ED%A0%80',
+  '[object Object]',
+  'null',
+  '-1',
+  '1e308',
+];
