@@ -51,8 +51,16 @@ export function expectNo5xx(r: Res, what: string): void {
 
 /** Digest of every row of every table a request could write: equal digests = nothing written or changed. */
 export async function dbFingerprint(ds: DataSource): Promise<string> {
-  const tables = ['users', 'rooms', 'room_members', 'messages', 'token_blacklists', 'uploads'];
-  const parts = tables.map((t) => `(SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) FROM ${t} x)`);
+  // presence columns (is_online, last_seen) follow sockets, not requests: left out
+  const tables: [string, string][] = [
+    ['users', '(x.id, x.username, x.email, x.password, x.avatar, x.status, x.username_changed_at, x.token_version, x.token_keep_jti, x.updated_at)::text'],
+    ['rooms', 'x::text'],
+    ['room_members', 'x::text'],
+    ['messages', 'x::text'],
+    ['token_blacklists', 'x::text'],
+    ['uploads', 'x::text'],
+  ];
+  const parts = tables.map(([t, row]) => `(SELECT count(*) || ':' || md5(coalesce(string_agg(${row}, '|' ORDER BY ${row}), '')) FROM ${t} x)`);
   const rows: { f: string }[] = await ds.query(`SELECT ${parts.join(" || ',' || ")} AS f`);
   return rows[0].f;
 }
