@@ -79,7 +79,8 @@ export class MessagesService {
     }
     if (!row) throw new DomainError('NOT_FOUND', notMemberMessage);
     if (replyTo) {
-      for (const [k, v] of Object.entries(replyTo)) row[`rt_${k}`] = v;
+      // the replied-to message's columns become rt_*, its sender's (s_*) become rs_* as MESSAGE_SELECT has them
+      for (const [k, v] of Object.entries(replyTo)) row[k.startsWith('s_') ? `rs_${k.slice(2)}` : `rt_${k}`] = v;
     }
     const message = this.dto(row);
     this.events.emit(MESSAGE_CREATED, { roomId: input.roomId, message, memberIds: info.memberIds } satisfies MessageEvent);
