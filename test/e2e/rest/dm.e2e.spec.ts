@@ -139,5 +139,33 @@ describe('REST direct messages (§4.5, Part A11)', () => {
       // a third party sees none of it
       expect((await http(app, 'GET', '/api/v1/dm', { token: carol.token })).body.data.map((x: Json) => x.room.id)).not.toContain(d1);
     });
+
+    it('answers in a bounded number of queries whatever the number of conversations (no N+1)', async () => {
+      const me = await registerUser(app, 'many');
+      const queriesFor = async () => {
+        const spy = jest.spyOn(app.ds, 'query');
+        try {
+          const r = await http(app, 'GET', '/api/v1/dm', { token: me.token });
+          expect(r.status).toBe(200);
+          return { n: spy.mock.calls.length, rooms: r.body.data.length };
+        } finally {
+          spy.mockRestore();
+        }
+      };
+      const addPartner = async () => {
+        const p = await registerUser(app, 'np');
+        const dm = (await openDm(p, me.id)).body.id;
+        await send(p, dm, 'hi');
+      };
+      for (let i = 0; i < 2; i++) await addPartner();
+      const few = await queriesFor();
+      for (let i = 0; i < 8; i++) await addPartner();
+      const many = await queriesFor();
+      expect(few.rooms).toBe(2);
+      expect(many.rooms).toBe(10);
+      expect(few.n).toBeGreaterThan(0);
+      expect(many.n).toBe(few.n);
+      expect(many.n).toBeLessThanOrEqual(5);
+    });
   });
 });
