@@ -18,7 +18,7 @@ describe('REST upload (§4.6, Part A10)', () => {
 
   const upload = (name: string, bytes: Buffer, field = 'file', token = u.token) => {
     const form = new FormData();
-    form.append(field, new Blob([bytes]), name);
+    form.append(field, new Blob([new Uint8Array(bytes)]), name);
     return http(app, 'POST', '/api/v1/upload', { token, raw: form });
   };
 
