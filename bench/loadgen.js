@@ -1,0 +1,196 @@
+'use strict';
+/**
+ * Load generator, run by bench/run.js as a child process (IPC), pinned to its own core.
+ * Open loop: messages leave at a fixed offered rate whatever the server does; each carries its
+ * send time in `content`; receivers record send->receive latency in an HDR histogram (µs).
+ * The receive path avoids JSON.parse: it finds `"content":"` in the frame text.
+ *
+ * Commands (process.send / on('message')):
+ *   {cmd:'connect', clients:[{url, headers?, joins?:[room_id], inst?}], concurrency}
+ *       -> {ms, ok, failed, errors}   ready = the self `user_online` frame (both servers send it)
+ *   {cmd:'step', rate, durationMs, drainMs, rooms:[{id, members:[client index]}], clientMsgId}
+ *       -> {sent, expected, received, lost, dup, p50_ms, p90_ms, p99_ms, max_ms, same/cross p50, gen_cpu_ms}
+ *   {cmd:'close'} -> {closed}
+ */
+const { randomUUID } = require('node:crypto');
+const { performance } = require('node:perf_hooks');
+const hdr = require('hdr-histogram-js');
+const WebSocket = require('ws');
+
+let clients = []; // {ws, inst, ready}
+let cur = null; // the running step's counters
+const errors = new Map();
+let mid = 0;
+
+const newHist = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
+const MARK = Buffer.from('"content":"B|');
+
+function onMessage(c, data) {
+  const i = data.indexOf(MARK);
+  if (i < 0) {
+    const s = data.toString();
+    if (!c.ready && s.includes('"user_online"') && s.includes('Connected to chat server')) {
+      c.ready = true;
+      c.onReady?.();
+    } else if (s.startsWith('{"type":"error"')) {
+      errors.set(s.slice(0, 160), (errors.get(s.slice(0, 160)) || 0) + 1);
+    }
+    return;
+  }
+  if (!cur) return;
+  const start = i + MARK.length;
+  const end = data.indexOf(0x22, start); // closing quote
+  const parts = data.toString('latin1', start, end).split('|'); // t | mid | senderInst
+  const t = Number(parts[0]);
+  const m = Number(parts[1]) - cur.base;
+  if (m < 0 || m >= cur.counts.length) return;
+  cur.counts[m]++;
+  cur.received++;
+  const us = Math.max(1, Math.round((performance.now() - t) * 1000));
+  cur.hist.recordValue(us);
+  if (Number(parts[2]) === c.inst) cur.same.recordValue(us);
+  else cur.cross.recordValue(us);
+}
+
+function connectOne(spec, idx) {
+  return new Promise((resolve) => {
+    const c = { ws: null, inst: spec.inst || 0, ready: false, idx };
+    const ws = new WebSocket(spec.url, { headers: spec.headers, perMessageDeflate: false });
+    c.ws = ws;
+    const timer = setTimeout(() => done('timeout'), 30_000);
+    function done(err) {
+      clearTimeout(timer);
+      c.onReady = null;
+      if (err) errors.set(`connect: ${err}`, (errors.get(`connect: ${err}`) || 0) + 1);
+      resolve(err ? null : c);
+    }
+    c.onReady = () => done(null);
+    ws.on('open', () => {
+      for (const r of spec.joins || []) ws.send(`{"type":"join_room","payload":{"room_id":"${r}"}}`);
+    });
+    ws.on('message', (d) => onMessage(c, d));
+    ws.on('error', (e) => done(e.message));
+    ws.on('close', (code) => {
+      c.closed = code;
+      if (!c.ready) done(`closed ${code}`);
+    });
+  });
+}
+
+async function connect({ clients: specs, concurrency = 200 }) {
+  const t0 = performance.now();
+  const out = new Array(specs.length);
+  let next = 0;
+  async function worker() {
+    while (next < specs.length) {
+      const i = next++;
+      out[i] = await connectOne(specs[i], clients.length + i);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
+  const ms = performance.now() - t0;
+  const ok = out.filter(Boolean).length;
+  clients = clients.concat(out);
+  return { ms, ok, failed: specs.length - ok, errors: Object.fromEntries(errors) };
+}
+
+async function step({ rate, durationMs, drainMs = 2000, rooms, clientMsgId = false }) {
+  errors.clear();
+  const total = Math.ceil((rate * durationMs) / 1000);
+  const expectedPer = new Uint16Array(total);
+  cur = { base: mid, counts: new Uint16Array(total), received: 0, hist: newHist(), same: newHist(), cross: newHist() };
+  const cpu0 = process.cpuUsage();
+  // Senders rotate: room r0 sender s0, room r1 sender s0, ... then s1 ...
+  const order = [];
+  const maxMembers = Math.max(...rooms.map((r) => r.members.length));
+  for (let k = 0; k < maxMembers; k++) for (const r of rooms) if (r.members[k] !== undefined) order.push([r, r.members[k]]);
+  let sent = 0;
+  let expected = 0;
+  const t0 = performance.now();
+  await new Promise((resolve) => {
+    const tick = () => {
+      const elapsed = performance.now() - t0;
+      const due = Math.min(total, Math.floor((rate * elapsed) / 1000));
+      while (sent < due) {
+        const [room, ci] = order[sent % order.length];
+        const c = clients[ci];
+        const n = sent++;
+        // delivered to every socket in the room (sender's own echo included)
+        let exp = 0;
+        for (const m of room.members) if (clients[m] && clients[m].closed === undefined) exp++;
+        expectedPer[n] = exp;
+        expected += exp;
+        if (!c || c.closed !== undefined) continue;
+        const id = clientMsgId ? `,"client_msg_id":"${randomUUID()}"` : '';
+        c.ws.send(`{"type":"send_message","payload":{"room_id":"${room.id}","content":"B|${performance.now().toFixed(3)}|${mid + n}|${c.inst}|"${id}}}`);
+      }
+      if (sent >= total) return resolve();
+      setTimeout(tick, 1);
+    };
+    tick();
+  });
+  const sendMs = performance.now() - t0;
+  const deadline = performance.now() + drainMs;
+  while (cur.received < expected && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  let lost = 0;
+  let dup = 0;
+  for (let i = 0; i < total; i++) {
+    const d = cur.counts[i] - expectedPer[i];
+    if (d < 0) lost -= d;
+    else dup += d;
+  }
+  mid += total;
+  const cpu = process.cpuUsage(cpu0);
+  const q = (h, p) => (h.totalCount ? h.getValueAtPercentile(p) / 1000 : null);
+  const r = {
+    rate,
+    sent,
+    send_ms: Math.round(sendMs),
+    expected,
+    received: cur.received,
+    lost,
+    dup,
+    delivered: expected ? Math.min(cur.received, expected - lost) / expected : 1,
+    p50_ms: q(cur.hist, 50),
+    p90_ms: q(cur.hist, 90),
+    p99_ms: q(cur.hist, 99),
+    max_ms: q(cur.hist, 100),
+    same_p50_ms: q(cur.same, 50),
+    cross_p50_ms: q(cur.cross, 50),
+    same_n: cur.same.totalCount,
+    cross_n: cur.cross.totalCount,
+    gen_cpu_ms: Math.round((cpu.user + cpu.system) / 1000),
+    errors: Object.fromEntries(errors),
+  };
+  cur = null;
+  return r;
+}
+
+async function close() {
+  const open = clients.filter((c) => c && c.closed === undefined);
+  await Promise.all(
+    open.map(
+      (c) =>
+        new Promise((res) => {
+          c.ws.once('close', res);
+          c.ws.terminate();
+        }),
+    ),
+  );
+  clients = [];
+  return { closed: open.length };
+}
+
+process.on('message', async (msg) => {
+  try {
+    let r;
+    if (msg.cmd === 'connect') r = await connect(msg);
+    else if (msg.cmd === 'step') r = await step(msg);
+    else if (msg.cmd === 'close') r = await close();
+    else if (msg.cmd === 'count') r = { open: clients.filter((c) => c && c.closed === undefined).length };
+    process.send({ id: msg.id, ok: true, r });
+  } catch (e) {
+    process.send({ id: msg.id, ok: false, error: String(e && e.stack) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
