@@ -122,6 +122,10 @@ describe('REST auth and users (protocol §4.1, §4.2, Part A)', () => {
         token: (await http(app, 'POST', '/api/v1/auth/login', { body: { username: u.username, password: u.password } })).body.token,
       });
       expect(me.body.id).toBe(u.id);
+      // logging in over REST opens no socket: the user is not shown online
+      expect(me.body.is_online).toBe(false);
+      const seen = await http(app, 'GET', `/api/v1/users/${u.id}`, { token: (await registerUser(app, 'viewer')).token });
+      expect(seen.body.is_online).toBe(false);
     });
 
     it('401 for missing identifier, wrong password, unknown user; 400 without password', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from '../../setup/app';
-import { http, Json, registerUser, TestUser } from '../../setup/clients';
+import { connectWs, http, Json, registerUser, TestUser } from '../../setup/clients';
 import { expectError, expectValidation, NIL_UUID } from './helpers';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -84,7 +84,12 @@ describe('REST messages: send, history, edit, delete (§4.3.8, §4.4, Part A5/A9
       const b = await room(alice);
       const first = await send(bob, a, 'question?');
       const elsewhere = await send(alice, b, 'elsewhere');
+      const ws = await connectWs(app, bob.token);
       const reply = await send(alice, a, 'answer', { reply_to_id: first.id });
+      // members get the same Message over WebSocket, reply and its sender included
+      const pushed = await ws.waitFor('new_message', (p) => p.id === reply.id);
+      ws.close();
+      expect(pushed.payload.reply_to).toMatchObject({ id: first.id, sender: { id: bob.id, username: bob.username } });
       expect(reply.reply_to_id).toBe(first.id);
       expect(reply.reply_to).toMatchObject({ id: first.id, content: 'question?', sender: { id: bob.id } });
       expect(reply.reply_to.sender.email).toBeUndefined();
@@ -159,6 +164,12 @@ describe('REST messages: send, history, edit, delete (§4.3.8, §4.4, Part A5/A9
       const small = await http(app, 'GET', `/api/v1/rooms/${id}/messages?page=2&limit=10`, { token: bob.token });
       expect(small.body.data.map((m: Json) => m.id)).toEqual(ids.slice(85, 95));
       expect(small.body.total_pages).toBe(11);
+    });
+
+    it('partner_read_at stays null in group rooms even after another member reads (no read-time leak)', async () => {
+      expect((await http(app, 'POST', `/api/v1/rooms/${id}/read`, { token: alice.token })).status).toBe(200);
+      const r = await http(app, 'GET', `/api/v1/rooms/${id}/messages?limit=1`, { token: bob.token });
+      expect(r.body.partner_read_at).toBeNull();
     });
 
     it('limit is capped at 100 and clamped, never 500 or unbounded', async () => {
