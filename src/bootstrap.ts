@@ -91,7 +91,9 @@ export async function buildApp(config: AppConfig, databaseUrl: string): Promise<
   const document = SwaggerModule.createDocument(app, doc);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
 
-  app.enableShutdownHooks([]);
+  // No enableShutdownHooks: with [] Nest listens to every signal, closes the modules under the
+  // graceful shutdown of main.ts and re-kills the process (SIGTERM ended with a signal, not exit 0).
+  // main.ts owns SIGTERM/SIGINT; app.close() still runs every shutdown hook.
   return app;
 }
 

@@ -194,7 +194,7 @@ export class ConnectionHub implements OnModuleDestroy {
 
   private onFrame(conn: Conn, data: RawData, _isBinary: boolean): void {
     conn.alive = true;
-    if (conn.closed) return;
+    if (conn.closed || this.draining) return;
     if (conn.pending) {
       // Not authenticated yet: the first frame must be `auth`; later ones wait (bounded) for it.
       if (conn.pending.length === 0 && !conn.user && conn.inFlight === 0) {
@@ -467,6 +467,9 @@ export class ConnectionHub implements OnModuleDestroy {
     await new Promise((r) => setTimeout(r, 50));
     for (const conn of [...this.conns.values()]) {
       try {
+        // resume reading so the client's close frame arrives (a paused socket waited out the
+        // whole shutdown timeout); frames read from now on are dropped by onFrame
+        (conn.ws as unknown as { _socket?: { resume(): void } })._socket?.resume();
         conn.ws.close(CloseCode.GOING_AWAY, 'server shutting down');
       } catch {
         conn.ws.terminate();

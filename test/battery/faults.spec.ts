@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import WebSocket from 'ws';
+import { createTestApp, TestApp } from '../setup/app';
+import { connectWs, Json, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
+import { freshDatabase } from '../setup/db';
+import { ChildApp, startChildApp } from '../support/child-app';
+import { TcpProxy } from '../support/tcp-proxy';
+import { req } from './helpers';
+
+/**
+ * Faults: the server is SIGKILLed or SIGTERMed under traffic, and the database disappears for
+ * 10 s. No acknowledged message is lost or duplicated, failures are 503 JSON quickly, and the
+ * service comes back by itself.
+ */
+jest.setTimeout(120_000);
+
+/** A sender that records what the server confirmed: echoes (new_message) and acks by client_msg_id. */
+class Sender {
+  readonly sent = new Map<string, string>(); // client_msg_id → content
+  readonly confirmed = new Map<string, string>(); // client_msg_id → message id (echo or ack)
+  ws!: WebSocket;
+  closed = false;
+
+  constructor(
+    readonly user: TestUser,
+    readonly roomId: string,
+  ) {}
+
+  open(wsUrl: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ws = new WebSocket(wsUrl, { headers: { authorization: `Bearer ${this.user.token}` } });
+      this.ws.on('message', (d) => {
+        const f = JSON.parse(d.toString()) as Json;
+        if (f.type === 'user_online' && f.payload.message) resolve();
+        if (f.type === 'new_message' && f.payload.sender_id === this.user.id && f.payload.client_msg_id) this.confirmed.set(f.payload.client_msg_id, f.payload.id);
+        if (f.type === 'message_ack') this.confirmed.set(f.payload.client_msg_id, f.payload.id);
+      });
+      this.ws.on('error', () => undefined);
+      this.ws.on('close', () => {
+        this.closed = true;
+        reject(new Error('closed before ready'));
+      });
+    });
+  }
+
+  send(n: number): void {
+    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+    const id = randomUUID();
+    const content = `${this.user.username} #${n}`;
+    this.sent.set(id, content);
+    this.ws.send(JSON.stringify({ type: 'send_message', payload: { room_id: this.roomId, content, client_msg_id: id } }));
+  }
+}
+
+async function setupRoom(app: { url: string }, n: number, prefix: string): Promise<{ users: TestUser[]; roomId: string }> {
+  const users: TestUser[] = [];
+  for (let i = 0; i < n; i++) users.push(await registerUser(app, prefix));
+  const room = await req(app, 'POST', '/api/v1/rooms', { token: users[0].token, json: { name: `${prefix} room` } });
+  for (const u of users.slice(1)) await req(app, 'POST', `/api/v1/rooms/${room.body.id}/join`, { token: u.token });
+  return { users, roomId: room.body.id };
+}
+
+/** Every confirmed message is stored exactly once, with the content sent; seq and ids unique. */
+async function checkStored(dbUrl: string, roomId: string, senders: Sender[]): Promise<{ confirmed: number; stored: number }> {
+  const pg = new Client({ connectionString: dbUrl });
+  await pg.connect();
+  try {
+    const rows: { id: string; sender_id: string; client_msg_id: string | null; content: string; seq: number }[] = (
+      await pg.query('SELECT id, sender_id, client_msg_id, content, seq FROM messages WHERE room_id = $1', [roomId])
+    ).rows;
+    const byKey = new Map<string, typeof rows>();
+    for (const r of rows) {
+      const k = `${r.sender_id}/${r.client_msg_id}`;
+      byKey.set(k, [...(byKey.get(k) ?? []), r]);
+    }
+    let confirmed = 0;
+    for (const s of senders) {
+      for (const [cid, mid] of s.confirmed) {
+        confirmed++;
+        const stored = byKey.get(`${s.user.id}/${cid}`) ?? [];
+        if (stored.length !== 1) throw new Error(`confirmed message ${cid} stored ${stored.length} times`);
+        expect(stored[0].id).toBe(mid);
+        expect(stored[0].content).toBe(s.sent.get(cid));
+      }
+    }
+    expect(new Set(rows.map((r) => r.seq)).size).toBe(rows.length);
+    for (const [k, list] of byKey) if (!k.endsWith('/null') && list.length > 1) throw new Error(`duplicate ${k}`);
+    // every stored message was really sent by someone (nothing invented)
+    const sentKeys = new Set(senders.flatMap((s) => [...s.sent.keys()].map((c) => `${s.user.id}/${c}`)));
+    for (const r of rows) if (r.client_msg_id) expect(sentKeys.has(`${r.sender_id}/${r.client_msg_id}`)).toBe(true);
+    return { confirmed, stored: rows.length };
+  } finally {
+    await pg.end();
+  }
+}
+
+async function historyHasNoDuplicates(app: { url: string }, token: string, roomId: string): Promise<number> {
+  const ids: string[] = [];
+  for (let page = 1; page < 50; page++) {
+    const r = await req(app, 'GET', `/api/v1/rooms/${roomId}/messages?page=${page}&limit=100`, { token });
+    expect(r.status).toBe(200);
+    ids.push(...r.body.data.map((m: Json) => m.id));
+    if (page >= r.body.total_pages) break;
+  }
+  expect(new Set(ids).size).toBe(ids.length);
+  return ids.length;
+}
+
+describe('faults', () => {
+  it('(a) kill -9 while 20 clients send: after restart every echoed message is stored exactly once, retries do not duplicate', async () => {
+    const db = await freshDatabase();
+    let app: ChildApp | null = await startChildApp(db.url);
+    try {
+      const { users, roomId } = await setupRoom(app, 20, 'k9');
+      const senders = users.map((u) => new Sender(u, roomId));
+      await Promise.all(senders.map((s) => s.open(app!.wsUrl)));
+      let n = 0;
+      const timer = setInterval(() => {
+        n++;
+        for (const s of senders) s.send(n);
+      }, 25);
+      await sleep(1500);
+      app.proc.kill('SIGKILL');
+      await app.exited;
+      clearInterval(timer);
+      const sent = senders.reduce((a, s) => a + s.sent.size, 0);
+      app = await startChildApp(db.url);
+      const after = await checkStored(db.url, roomId, senders);
+      expect(after.confirmed).toBeGreaterThan(100);
+      // clients retry everything they sent (as a careful client would): idempotent, nothing doubles
+      const restarted = app;
+      await Promise.all(
+        senders.map(async (s) => {
+          for (const [cid, content] of s.sent) {
+            const r = await req(restarted, 'POST', `/api/v1/rooms/${roomId}/messages`, { token: s.user.token, json: { content, client_msg_id: cid } });
+            expect(r.status).toBe(201);
+            if (s.confirmed.has(cid)) expect(r.body.id).toBe(s.confirmed.get(cid));
+            s.confirmed.set(cid, r.body.id);
+          }
+        }),
+      );
+      const final = await checkStored(db.url, roomId, senders);
+      expect(final.stored).toBe(sent);
+      expect(await historyHasNoDuplicates(restarted, users[0].token, roomId)).toBe(sent);
+      // eslint-disable-next-line no-console
+      console.log(`faults (a) kill -9: sent ${sent}, echoed before the kill ${after.confirmed}, stored before retries ${after.stored}, after retries ${final.stored}, duplicates 0`);
+    } finally {
+      app?.proc.kill('SIGKILL');
+      await app?.exited;
+      await db.drop();
+    }
+  });
+
+  it('(c) SIGTERM during traffic: a clean exit, and every acknowledged message is stored', async () => {
+    const db = await freshDatabase();
+    const app = await startChildApp(db.url, { SHUTDOWN_TIMEOUT_MS: '5000' });
+    let exited = false;
+    try {
+      const { users, roomId } = await setupRoom(app, 10, 'term');
+      const senders = users.map((u) => new Sender(u, roomId));
+      await Promise.all(senders.map((s) => s.open(app.wsUrl)));
+      let n = 0;
+      const timer = setInterval(() => {
+        n++;
+        for (const s of senders) s.send(n);
+      }, 20);
+      await sleep(1000);
+      const t0 = Date.now();
+      app.proc.kill('SIGTERM');
+      const code = await app.exited;
+      exited = true;
+      clearInterval(timer);
+      const ms = Date.now() - t0;
+      expect(code).toBe(0);
+      // well under SHUTDOWN_TIMEOUT_MS: the drain does not wait out the timeout (it did: paused sockets never read the close reply)
+      expect(ms).toBeLessThan(3000);
+      const r = await checkStored(db.url, roomId, senders);
+      const sent = senders.reduce((a, s) => a + s.sent.size, 0);
+      expect(r.confirmed).toBeGreaterThan(100);
+      // eslint-disable-next-line no-console
+      console.log(`faults (c) SIGTERM: exit ${code} after ${ms} ms; sent ${sent}, acknowledged ${r.confirmed}, stored ${r.stored}, all acknowledged stored once`);
+    } finally {
+      if (!exited) app.proc.kill('SIGKILL');
+      await app.exited;
+      await db.drop();
+    }
+  });
+
+  describe('(b) PostgreSQL unreachable for 10 s', () => {
+    let t: TestApp;
+    let proxy: TcpProxy;
+    let db: Awaited<ReturnType<typeof freshDatabase>>;
+    afterAll(async () => {
+      await t?.stop();
+      await proxy?.stop();
+      await db?.drop();
+    });
+
+    it('503 JSON fast (no 500, no hang), not ready, sockets stay up or close cleanly, back within 5 s of the database', async () => {
+      db = await freshDatabase();
+      const u = new URL(db.url);
+      proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+      await proxy.start();
+      u.host = `127.0.0.1:${proxy.port}`;
+      t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: u.toString() });
+      const a = await registerUser(t, 'dba');
+      const b = await registerUser(t, 'dbb');
+      const room = await req(t, 'POST', '/api/v1/rooms', { token: a.token, json: { name: 'outage room' } });
+      await req(t, 'POST', `/api/v1/rooms/${room.body.id}/join`, { token: b.token });
+      const wa: WsClient = await connectWs(t, a.token);
+      const wb: WsClient = await connectWs(t, b.token);
+
+      await proxy.cut();
+      const outageStart = Date.now();
+      const probes: [string, string, unknown?, string?][] = [
+        ['GET', '/api/v1/auth/me'],
+        ['GET', `/api/v1/rooms/${room.body.id}/messages`],
+        ['POST', `/api/v1/rooms/${room.body.id}/messages`, { content: 'during outage' }],
+        ['GET', '/api/v1/rooms/me'],
+        ['POST', '/api/v1/auth/login', { email: a.email, password: a.password }, 'none'],
+        ['POST', '/api/v1/auth/register', { username: 'outage_user', email: 'outage@example.com', password: 'passw0rd' }, 'none'],
+      ];
+      const statuses: string[] = [];
+      let worst = 0;
+      // keep probing through the 10 s outage
+      while (Date.now() - outageStart < 10_000) {
+        for (const [method, path, body, auth] of probes) {
+          const r = await req(t, method, path, { token: auth === 'none' ? undefined : a.token, json: body, timeoutMs: 8000 });
+          worst = Math.max(worst, r.ms);
+          statuses.push(`${r.status}`);
+          if (r.status !== 503) throw new Error(`${method} ${path} during the outage: ${r.status} ${r.text.slice(0, 200)}`);
+          expect(r.body.error).toBe('Service temporarily unavailable');
+          expect(r.contentType).toContain('application/json');
+        }
+        const ready = await req(t, 'GET', '/ready', { timeoutMs: 8000 });
+        expect(ready.status).toBe(503);
+        expect(ready.body.checks.database).toBe('down');
+        expect((await req(t, 'GET', '/health')).status).toBe(200);
+        // a WebSocket send: an error frame (or a clean close), never a hang or an internal error
+        if (wa.closeCode === null) {
+          wa.clear();
+          wa.send('send_message', { room_id: room.body.id, content: 'ws during outage' });
+          const e = await Promise.race([wa.waitFor('error', () => true, 8000), wa.closed.then(() => null)]);
+          if (e) expect(e.payload.error).toBe('Service temporarily unavailable');
+        }
+        await sleep(500);
+      }
+      expect(worst).toBeLessThan(5000);
+      // sockets: still up, or closed with a proper close code (not an abnormal 1006)
+      for (const c of [wa, wb]) if (c.closeCode !== null) expect([1001, 1011, 1012, 1013]).toContain(c.closeCode);
+
+      await proxy.restore();
+      const back = Date.now();
+      let recovered = -1;
+      while (Date.now() - back < 15_000) {
+        const r = await req(t, 'GET', '/api/v1/auth/me', { token: a.token, timeoutMs: 3000 }).catch(() => null);
+        if (r?.status === 200) {
+          recovered = Date.now() - back;
+          break;
+        }
+        await sleep(100);
+      }
+      expect(recovered).toBeGreaterThanOrEqual(0);
+      expect(recovered).toBeLessThan(5000);
+      expect((await req(t, 'GET', '/ready')).status).toBe(200);
+      // realtime works again, on the old socket if it survived, else on a new one
+      const sender = wa.closeCode === null ? wa : await connectWs(t, a.token);
+      const receiver = wb.closeCode === null ? wb : await connectWs(t, b.token);
+      receiver.clear();
+      sender.send('send_message', { room_id: room.body.id, content: 'after the outage' });
+      await receiver.waitFor('new_message', (p) => p.content === 'after the outage');
+      // nothing from the outage was stored
+      const hist = await req(t, 'GET', `/api/v1/rooms/${room.body.id}/messages`, { token: b.token });
+      expect(hist.body.data.map((m: Json) => m.content)).toEqual(['after the outage']);
+      // eslint-disable-next-line no-console
+      console.log(
+        `faults (b) database outage 10 s: ${statuses.length} requests all 503 JSON, slowest ${worst.toFixed(0)} ms; sockets ${[wa, wb].map((c) => c.closeCode ?? 'open').join('/')}; recovered ${recovered} ms after the database returned`,
+      );
+      for (const c of [wa, wb, sender, receiver]) c.close();
+    });
+  });
+});
