@@ -118,6 +118,41 @@ describe('HTTP conventions: CORS, request ids, body errors, health, readiness (Â
     expect(plain.body.name).toBe('plain room');
   });
 
+  it('odd ids, repeated query keys and wrongly typed bodies never give 5xx', async () => {
+    const u = await registerUser(app, 'odd');
+    const room = (await http(app, 'POST', '/api/v1/rooms', { token: u.token, body: { name: 'odd room' } })).body.id;
+    const ids = ['%00', '%F0%9F%98%80', 'x'.repeat(5000), '..%2F..%2Fetc', "1'%20OR%201=1", '00000000-0000-0000-0000-00000000000g'];
+    const requests: [string, string, unknown?][] = [];
+    for (const id of ids) {
+      requests.push(['GET', `/api/v1/rooms/${id}`], ['GET', `/api/v1/users/${id}`], ['PATCH', `/api/v1/messages/${id}`, { content: 'x' }]);
+      requests.push(['DELETE', `/api/v1/rooms/${room}/members/${id}`], ['GET', `/api/v1/rooms/${id}/messages?page=1`]);
+    }
+    requests.push(
+      ['GET', `/api/v1/rooms?page=1&page=2&limit[]=3`],
+      ['GET', `/api/v1/rooms/${room}/messages?limit[a]=1&page=%00`],
+      ['GET', '/api/v1/users/search?q=a&q=b'],
+      ['GET', `/api/v1/users/search?q=${'%25'.repeat(300)}`],
+      ['POST', '/api/v1/rooms', { name: { $gt: '' } }],
+      ['POST', '/api/v1/rooms', { name: ['abc'] }],
+      ['POST', '/api/v1/dm', { recipient_id: { id: u.id } }],
+      ['POST', `/api/v1/rooms/${room}/members`, { user_id: [u.id] }],
+      ['POST', `/api/v1/rooms/${room}/messages`, { content: { text: 'x' } }],
+      ['POST', `/api/v1/rooms/${room}/messages`, { content: 'x', reply_to_id: 12 }],
+      ['PATCH', '/api/v1/auth/me', { status: ['x'], avatar: null }],
+      ['PATCH', '/api/v1/auth/username', { username: null }],
+      ['POST', '/api/v1/auth/login', { email: ['a@b.c'], password: 'x' }],
+      ['POST', '/api/v1/auth/register', { username: 'abc', email: 'a@b.c', password: { toString: 'x' } }],
+      ['POST', '/api/v1/auth/login', { username: 'x'.repeat(10_000), password: 'x' }],
+    );
+    const failures: string[] = [];
+    for (const [method, path, body] of requests) {
+      const r = await http(app, method, path, { token: u.token, body });
+      const ok = r.status < 500 && (r.status < 300 || typeof r.body.error === 'string');
+      if (!ok) failures.push(`${method} ${path.slice(0, 80)} â†’ ${r.status} ${r.text.slice(0, 100)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('validation errors are 400 {"error":"Validation failed","details"} JSON', async () => {
     const u = await registerUser(app, 'val');
     const r = await http(app, 'POST', '/api/v1/rooms', { token: u.token, body: { name: 'ab' } });
