@@ -350,9 +350,9 @@ function previewText(m) {
   if (!m) return '';
   if (m.is_deleted) return 'Message deleted';
   const who = m.sender_id === state.me.id ? 'You: ' : m.sender && m.sender.username ? `${m.sender.username}: ` : '';
-  if (m.type === 'image') return `${who}📷 ${m.file_name || 'Image'}`;
-  if (m.type === 'audio') return `${who}🎵 ${m.file_name || 'Audio'}`;
-  if (m.type === 'file') return `${who}📄 ${m.file_name || 'File'}`;
+  if (m.type === 'image') return `${who}Photo: ${m.file_name || 'image'}`;
+  if (m.type === 'audio') return `${who}Audio: ${m.file_name || 'recording'}`;
+  if (m.type === 'file') return `${who}File: ${m.file_name || 'file'}`;
   return who + m.content;
 }
 
@@ -668,8 +668,13 @@ function attachmentNode(m) {
     return el('div', { className: 'audio' }, audio, el('span', { className: 'file-name' }, name));
   }
   return el('a', { href: m.file_url, download: name, className: 'file-link', dataset: { testid: 'file-link' } },
-    el('span', { 'aria-hidden': 'true' }, '📄 '), name,
+    el('span', { className: 'file-kind', 'aria-hidden': 'true' }, fileKind(name)), name,
     m.file_size ? el('span', { className: 'file-size' }, ` (${fmtSize(m.file_size)})`) : '');
+}
+
+function fileKind(name) {
+  const m = /\.([a-z0-9]{1,5})$/i.exec(name);
+  return m ? m[1].toUpperCase() : 'FILE';
 }
 
 function fmtSize(n) {

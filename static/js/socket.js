@@ -34,7 +34,20 @@ export class ChatSocket {
     this.outbox = new Map();
     this.retryTimer = null;
     this.onOnline = () => {
-      if (!this.stopped && !this.ws) this.connectNow();
+      if (this.stopped || this.ws) return;
+      this.attempt = 0;
+      this.connectNow();
+    };
+    // The network went away: drop the socket now instead of waiting for a timeout, and wait
+    // for 'online' rather than burning reconnect attempts.
+    this.onOffline = () => {
+      if (this.stopped) return;
+      clearTimeout(this.timer);
+      const ws = this.ws;
+      this.ws = null;
+      this.authed = false;
+      if (ws) ws.close();
+      this.opts.onState('offline', 'waiting for the network');
     };
   }
 
@@ -42,6 +55,7 @@ export class ChatSocket {
     if (!this.stopped) return;
     this.stopped = false;
     window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
     this.retryTimer = setInterval(() => this.retryUnacked(), 2000);
     this.connectNow();
   }
@@ -49,6 +63,7 @@ export class ChatSocket {
   stop() {
     this.stopped = true;
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
     clearTimeout(this.timer);
     clearInterval(this.retryTimer);
     this.outbox.clear();
@@ -66,6 +81,10 @@ export class ChatSocket {
     clearTimeout(this.timer);
     const token = this.opts.token();
     if (!token || this.stopped) return;
+    if (navigator.onLine === false) {
+      this.opts.onState('offline', 'waiting for the network');
+      return;
+    }
     this.opts.onState('connecting');
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/v1/ws`;
     let ws;

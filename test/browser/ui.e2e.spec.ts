@@ -394,14 +394,25 @@ suite('browser client (Chromium)', () => {
     await a.screenshot({ path: join(SHOTS, 'chat-dm.png') });
   });
 
-  it('reconnects after the connection drops and catches up both ways without duplicates', async () => {
-    const bCtx = contexts[1];
-    await bCtx.setOffline(true);
-    // drop B's sockets on the server side too (a dead connection)
+  it('reconnects by itself when the server drops the socket', async () => {
     const hub = app.app.get(ConnectionHub);
     const conns = (hub as unknown as { byUser: Map<string, Set<{ ws: { terminate(): void } }>> }).byUser;
     const bId = await b.evaluate(() => JSON.parse(localStorage.getItem('chatapp_token') ?? '{}').user.id as string);
-    for (const conn of conns.get(bId) ?? []) conn.ws.terminate();
+    const before = [...(conns.get(bId) ?? [])];
+    expect(before.length).toBe(1);
+    for (const conn of before) conn.ws.terminate();
+    await eventually(() => {
+      const now = [...(conns.get(bId) ?? [])];
+      return now.length === 1 && now[0] !== before[0];
+    }, 'B opened a new socket');
+    await connected(b);
+    await send(a, 'after the server dropped you');
+    await seeMessage(b, 'after the server dropped you');
+  });
+
+  it('catches up both ways without duplicates after the network was down', async () => {
+    const bCtx = contexts[1];
+    await bCtx.setOffline(true);
     await eventually(async () => (await byTestId(b, 'conn-state').getAttribute('data-state')) === 'offline', 'B shows offline');
 
     await send(a, 'sent while you were away 1');
@@ -443,6 +454,7 @@ suite('browser client (Chromium)', () => {
     await byTestId(a, 'new-password').fill('newpassw0rd');
     await byTestId(a, 'password-submit').click();
     await eventually(async () => (await byTestId(a, 'password-error').textContent()) === 'incorrect current password', 'password error');
+    await byTestId(a, 'settings-dialog').evaluate((d) => (d.scrollTop = 0));
     await a.screenshot({ path: join(SHOTS, 'settings.png') });
 
     await byTestId(a, 'theme-toggle').check();
