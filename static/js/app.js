@@ -76,6 +76,7 @@ window.addEventListener('storage', (e) => {
 });
 
 setUnauthorizedHandler(() => {
+  if (state.loggingOut) return;
   // the token was revoked or expired: back to the login page
   clearSession();
   route();
@@ -145,11 +146,13 @@ async function authenticate(path, body) {
 }
 
 $('#logout-button').addEventListener('click', async () => {
+  state.loggingOut = true;
   try {
     await api('POST', '/auth/logout');
   } catch {
     // revoked or unreachable: forget the token anyway
   }
+  state.loggingOut = false;
   clearSession();
   stopApp();
   // a new history entry: going back lands on a chat URL, which shows the login page again
@@ -1228,6 +1231,12 @@ $('#sidebar-toggle').addEventListener('click', () => {
   const open = !document.body.classList.contains('sidebar-open');
   document.body.classList.toggle('sidebar-open', open);
   $('#sidebar-toggle').setAttribute('aria-expanded', String(open));
+});
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && document.body.classList.contains('sidebar-open')) {
+    closeSidebarOnNarrow();
+    $('#sidebar-toggle').focus();
+  }
 });
 function closeSidebarOnNarrow() {
   document.body.classList.remove('sidebar-open');
