@@ -1,5 +1,5 @@
 // ChatApp browser client. Every piece of user content goes into the page through textContent /
-// attributes set by createElement — never through innerHTML.
+// attributes set by createElement; no HTML string is ever parsed.
 import { api, ApiError, clearSession, loadSession, saveSession, setUnauthorizedHandler } from './api.js';
 import { ChatSocket } from './socket.js';
 import { $, el, clear, fmtTime, fmtDay, initials, isUploadUrl } from './dom.js';
@@ -1066,14 +1066,20 @@ $('#file-input').addEventListener('change', async () => {
   if (file.size > 4 * 1024 * 1024) return setText($('#composer-error'), 'File too large. Maximum size is 4 MB');
   const fd = new FormData();
   fd.append('file', file, file.name);
+  const status = $('#composer-error');
+  status.classList.add('ok');
+  setText(status, `Uploading ${file.name}…`);
   try {
     const up = await api('POST', '/upload', fd);
+    status.classList.remove('ok');
+    setText(status, '');
     const type = up.is_image ? 'image' : up.is_audio ? 'audio' : 'file';
     const caption = input.value.trim();
     send({ room_id: roomId, type, content: caption, file_url: up.url, file_name: up.file_name, file_size: up.file_size });
     if (caption) resetComposer();
   } catch (err) {
-    setText($('#composer-error'), err.message);
+    status.classList.remove('ok');
+    setText(status, err.message);
   }
 });
 

@@ -224,6 +224,13 @@ suite('browser client (Chromium)', () => {
     expect(page.text).not.toMatch(/\son[a-z]+=/i); // no inline handlers
     expect(page.text).not.toMatch(/\sstyle=/i); // no inline styles
 
+    // the client's own code never builds markup from strings
+    for (const f of ['app.js', 'api.js', 'socket.js', 'dom.js']) {
+      const js = await http(app, 'GET', `/static/js/${f}`);
+      expect(js.status).toBe(200);
+      expect(js.text).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
+    }
+
     await a.goto(base + '/');
     await visible(a, 'login-form');
     expect(a.url()).toBe(`${base}/static/#/login`);
