@@ -506,6 +506,19 @@ suite('browser client (Chromium)', () => {
     await byTestId(a, 'status-input').fill('Busy shipping');
     await byTestId(a, 'profile-submit').click();
     await eventually(async () => (await byTestId(a, 'profile-error').textContent()) === 'Profile saved.', 'profile saved');
+    // avatar: uploaded, saved, and shown to the DM partner (profile_updated)
+    await byTestId(a, 'avatar-input').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: tinyPng(8, 8) });
+    await eventually(async () => (await byTestId(a, 'profile-error').textContent()) === 'Avatar updated.', 'avatar saved');
+    const bAvatar = byTestId(b, 'room-item').filter({ hasText: ua.username }).locator('.avatar img');
+    await bAvatar.waitFor({ timeout: 8000 });
+    expect(await bAvatar.getAttribute('src')).toMatch(/^\/static\/uploads\/.+\.png$/);
+
+    await byTestId(a, 'email-input').fill(`new.${ua.email}`);
+    await byTestId(a, 'email-password').fill(ua.password);
+    await byTestId(a, 'email-submit').click();
+    await eventually(async () => (await byTestId(a, 'email-error').textContent()) === 'Email changed.', 'email changed');
+    ua.email = `new.${ua.email}`;
+
     await byTestId(a, 'username-input').fill('bad name!');
     await byTestId(a, 'username-submit').click();
     await eventually(
