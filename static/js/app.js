@@ -236,10 +236,7 @@ function renderConnState(s, detail) {
     setText(node, 'Connected');
     if (state.connectedOnce) void loadRooms(); // catch up on rooms created or joined meanwhile
     state.connectedOnce = true;
-    if (state.openId) {
-      socket.sendRaw('join_room', { room_id: state.openId });
-      void markRead(state.openId);
-    }
+    if (state.openId) void markRead(state.openId);
   } else if (s === 'connecting') {
     setText(node, 'Connecting…');
   } else {
@@ -422,8 +419,8 @@ function avatarNode(user, label, type) {
 async function openRoom(id) {
   const r = state.rooms.get(id);
   if (!r) return;
-  const prev = state.openId;
-  if (prev && prev !== id && socket) socket.sendRaw('leave_room', { room_id: prev });
+  // no join_room/leave_room frames: delivery follows membership, and those frames would tell
+  // the other members that someone joined or left when they only switched conversations
   state.openId = id;
   state.replyTo = null;
   state.editing = null;
@@ -440,7 +437,6 @@ async function openRoom(id) {
   renderChatHeader(r);
   renderTyping();
   clear($('#message-list'));
-  if (socket) socket.sendRaw('join_room', { room_id: id });
   const h = state.history.get(id);
   if (h && h.loaded) {
     renderAllMessages(id);
