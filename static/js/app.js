@@ -519,13 +519,15 @@ function maxTime(a, b) {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-let readTimer = null;
+/** roomId → pending timer: bursts of incoming messages mark the room read once */
+const readTimers = new Map();
 async function markRead(id) {
   if (document.visibilityState === 'hidden') return;
-  clearTimeout(readTimer);
-  readTimer = setTimeout(() => {
+  clearTimeout(readTimers.get(id));
+  readTimers.set(id, setTimeout(() => {
+    readTimers.delete(id);
     api('POST', `/rooms/${id}/read`).catch(() => {});
-  }, 150);
+  }, 150));
 }
 
 // ------------------------------------------------------------------ messages
@@ -1081,8 +1083,8 @@ $('#file-input').addEventListener('change', async () => {
 
 // ------------------------------------------------------------------ sidebar: DMs, rooms
 
-let searchTimer = null;
 function userSearch(inputEl, resultsEl, onPick) {
+  let searchTimer = null;
   inputEl.addEventListener('input', () => {
     clearTimeout(searchTimer);
     searchTimer = setTimeout(async () => {
