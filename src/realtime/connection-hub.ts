@@ -41,6 +41,9 @@ export class Conn {
   closed = false;
   /** rooms being caught up (sync): live message frames wait here */
   syncing: Map<string, { data: string; version?: number }[]> | null = null;
+  /** per room, the version up to which a finished catch-up covered this socket: a live frame at or
+   * below it (an event that left after the catch-up had already read its change) is a duplicate */
+  synced: Map<string, number> | null = null;
   constructor(
     readonly id: number,
     readonly ws: WebSocket,
@@ -344,6 +347,7 @@ export class ConnectionHub implements OnModuleDestroy {
       const set = this.byUser.get(uid);
       if (!set) continue;
       for (const conn of set) {
+        if (opts.roomId !== undefined && opts.version !== undefined && (conn.synced?.get(opts.roomId) ?? 0) >= opts.version) continue;
         const held = opts.roomId !== undefined ? conn.syncing?.get(opts.roomId) : undefined;
         if (held) {
           // a catch-up that cannot keep up with the room is abandoned: the client resyncs
@@ -363,11 +367,16 @@ export class ConnectionHub implements OnModuleDestroy {
     if (!conn.syncing.has(roomId)) conn.syncing.set(roomId, []);
   }
 
-  /** Releases held frames, dropping those the catch-up already delivered (version ≤ upTo). */
-  endSync(ws: WebSocket, roomId: string, upTo: number): void {
+  /**
+   * Releases held frames, dropping those the catch-up already delivered (version ≤ upTo); later
+   * live frames at or below `floor` (versions that existed when the catch-up ran) are dropped too.
+   */
+  endSync(ws: WebSocket, roomId: string, upTo: number, floor = upTo): void {
     const conn = this.conns.get(ws);
     const held = conn?.syncing?.get(roomId);
     if (!conn || !held) return;
+    conn.synced ??= new Map();
+    conn.synced.set(roomId, Math.max(conn.synced.get(roomId) ?? 0, floor));
     conn.syncing!.delete(roomId);
     if (conn.syncing!.size === 0) conn.syncing = null;
     for (const f of held) {

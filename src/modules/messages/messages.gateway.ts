@@ -59,10 +59,13 @@ export class MessagesGateway {
     this.hub.beginSync(socket, roomId);
     let upTo = after;
     let lastSeq = after;
+    let delivered = 0; // highest version this catch-up sent
+    let known = 0; // the room's sequence as the catch-up read it
     try {
       for (;;) {
         const page = await this.messages.changes(me, roomId, upTo);
         lastSeq = page.last_seq;
+        known = page.last_seq;
         if (page.resync_required) {
           this.hub.send(socket, { type: 'resync_required', payload: { room_id: roomId, seq: page.last_seq } });
           return;
@@ -70,6 +73,7 @@ export class MessagesGateway {
         for (const m of page.data) {
           this.hub.send(socket, frameFor(m, after));
           upTo = Math.max(upTo, m.version);
+          delivered = Math.max(delivered, m.version);
         }
         if (!page.has_more) break;
       }
@@ -81,7 +85,8 @@ export class MessagesGateway {
       }
       throw e;
     } finally {
-      this.hub.endSync(socket, roomId, upTo);
+      // a client's last_seq counts only up to what existed (a bogus one must not mute the room)
+      this.hub.endSync(socket, roomId, upTo, Math.max(delivered, Math.min(after, known)));
     }
   }
 }

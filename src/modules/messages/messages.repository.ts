@@ -90,7 +90,7 @@ export class MessagesRepository {
   /** Locks the message row for an edit/delete decision inside `em`'s transaction. */
   async lockForChange(em: EntityManager, id: string): Promise<Row | null> {
     const rows = await em.query(
-      `SELECT m.id, m.room_id, m.sender_id, m.is_deleted, m.created_at, m.file_url,
+      `SELECT m.id, m.room_id, m.sender_id, m.seq, m.is_deleted, m.created_at, m.file_url,
               EXISTS (SELECT 1 FROM room_members o WHERE o.room_id = m.room_id AND o.user_id <> m.sender_id
                          AND o.read_at >= m.created_at) AS read_by_other
          FROM messages m WHERE m.id = $1 FOR UPDATE`,

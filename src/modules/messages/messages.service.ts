@@ -138,7 +138,7 @@ export class MessagesService {
     }
     if (content.trim() === '' || charLength(content) > MAX_CONTENT_CHARS) throw bad('Message content must be 1-2000 characters');
     if (hasInvalidText(content)) throw bad('Message content contains invalid characters');
-    const { roomId, memberIds } = await this.repo.ds.transaction(async (em) => {
+    const { roomId, memberIds, row } = await this.repo.ds.transaction(async (em) => {
       const m = await this.repo.lockForChange(em, id);
       if (!m) throw forbidden('message not found');
       const info = await this.access.get(m.room_id as string);
@@ -152,9 +152,10 @@ export class MessagesService {
       if (m.read_by_other) throw forbidden('cannot edit a message the recipient has already read');
       const version = await this.repo.nextSeq(em, m.room_id as string);
       await this.repo.applyEdit(em, id, content, version);
-      return { roomId: m.room_id as string, memberIds: info.memberIds };
+      // read inside the transaction: the event leaves right after the commit, with no other I/O in
+      // between, so live frames of a room keep the order of their room sequence
+      return { roomId: m.room_id as string, memberIds: info.memberIds, row: await this.repo.findById(id, em) };
     });
-    const row = await this.repo.findById(id);
     const message = this.dto(row!);
     this.events.emit(MESSAGE_EDITED, { roomId, message, memberIds } satisfies MessageEvent);
     return message;
@@ -179,13 +180,13 @@ export class MessagesService {
       }
       const version = await this.repo.nextSeq(em, m.room_id as string);
       await this.repo.applyDelete(em, id, version);
-      return { roomId: m.room_id as string, id, version, memberIds: info.memberIds };
+      return { roomId: m.room_id as string, id, version, seq: Number(m.seq), memberIds: info.memberIds };
     });
-    const row = await this.repo.findById(id);
+    // no I/O between the commit and the event (live frames keep the room-sequence order)
     this.events.emit(MESSAGE_DELETED, {
       roomId: ev.roomId,
       id,
-      seq: Number(row?.seq ?? 0),
+      seq: ev.seq,
       version: ev.version,
       memberIds: ev.memberIds,
     } satisfies MessageDeletedEvent);
