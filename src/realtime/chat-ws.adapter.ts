@@ -42,7 +42,9 @@ export class ChatWsAdapter extends WsAdapter {
   private async verify(info: { origin: string; req: IncomingMessage }, cb: VerifyCb): Promise<void> {
     const req = info.req as IncomingMessage & { chatUser?: AuthUser };
     const origin = req.headers.origin;
-    if (origin !== undefined && !this.checks.allowedOrigins.includes(origin)) return cb(false, 403, 'Forbidden');
+    if (origin !== undefined && !this.checks.allowedOrigins.includes(origin) && !isSameOrigin(origin, req.headers.host)) {
+      return cb(false, 403, 'Forbidden');
+    }
     if (this.hub.isDraining) return cb(false, 503, 'Service Unavailable');
     const h = req.headers.authorization;
     if (typeof h === 'string' && h.startsWith('Bearer ') && h.length > 7) {
@@ -68,5 +70,16 @@ export class ChatWsAdapter extends WsAdapter {
     const map = new Map<string, FrameHandler>();
     for (const h of handlers) map.set(String(h.message), h.callback);
     this.hub.bindHandlers(client, map);
+  }
+}
+
+/** Our own page (served from this host) may always open the socket, whatever ALLOWED_ORIGINS lists. */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    const u = new URL(origin);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.host === host.toLowerCase();
+  } catch {
+    return false;
   }
 }

@@ -1,4 +1,5 @@
 import { createTestApp, TestApp } from '../../setup/app';
+import WebSocket from 'ws';
 import { connectWs, http, registerUser } from '../../setup/clients';
 
 describe('smoke: the real app on a real database', () => {
@@ -27,5 +28,23 @@ describe('smoke: the real app on a real database', () => {
     expect(rows).toEqual([{ content: 'hello' }]);
     wa.close();
     wb.close();
+  });
+
+  it('lets the page served by this host open the socket whatever ALLOWED_ORIGINS lists, and refuses other origins', async () => {
+    const status = (origin: string) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(app.wsUrl, { headers: { Origin: origin } });
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('error', () => undefined);
+      });
+    const own = new URL(app.url).origin;
+    expect(await status(own)).toBe(101);
+    expect(await status(own.replace('127.0.0.1', 'localhost'))).toBe(403);
+    expect(await status('http://evil.example')).toBe(403);
+    expect(await status('null')).toBe(403);
   });
 });
