@@ -110,6 +110,8 @@ describe('REST hostile input: fixed corpus', () => {
       '\u0000',
       '\xff\xfe{',
       JSON.stringify({ x: 'y'.repeat(70 * 1024) }), // over the 64 kB body limit
+      '{"name":"deep","x":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}', // deep nesting, under the size limit
+      '{"name":"deep","x":' + '{"a":'.repeat(5_000) + '1' + '}'.repeat(5_000) + '}',
     ];
     for (const e of endpoints()) {
       for (const raw of raws) {
@@ -237,6 +239,12 @@ describe('REST hostile input: fixed corpus', () => {
     await probe('corpus-unicode', 'PATCH', '/api/v1/auth/me', { token: owner.token, json: { status: 'x\u0000' } }, true);
     await probe('corpus-unicode', 'PATCH', '/api/v1/auth/me', { token: owner.token, json: { status: '\udfff' } }, true);
     await probe('corpus-unicode', 'POST', '/api/v1/auth/register', { json: { username: 'ab\u0000cd', email: 'n@example.com', password: 'passw0rd' } }, true);
+    // lone surrogates in e-mail fields: validator's isEmail threw a URIError (was 500)
+    for (const email of ['\ud800', '\ud800@example.com', 'a@\udc00.com']) {
+      await probe('corpus-unicode', 'POST', '/api/v1/auth/register', { json: { username: 'surrogate_1', email, password: 'passw0rd' } }, true);
+      await probe('corpus-unicode', 'PATCH', '/api/v1/auth/email', { token: owner.token, json: { email, current_password: owner.password } }, true);
+      await probe('corpus-unicode', 'POST', '/api/v1/auth/login', { json: { email, password: 'passw0rd' } }, true);
+    }
   });
 
   it('upload: no multipart, wrong field, bad type, oversize → 4xx JSON, no file row', async () => {

@@ -25,7 +25,7 @@ async function roundTrip(c: WsClient, frame: string | Buffer): Promise<Json[]> {
   c.clear();
   c.sendRaw(frame);
   c.send('ping');
-  await c.waitFor('pong', () => true, 5000);
+  await c.waitFor('pong', () => true, 15_000);
   const i = c.frames.findIndex((f) => f.type === 'pong');
   return c.frames.slice(0, i);
 }
@@ -160,10 +160,13 @@ describe('WebSocket: hostile events after authentication (fixed corpus)', () => 
       JSON.parse(`{"__proto__":{"room_id":"${roomId}"}}`),
       { constructor: { prototype: { room_id: roomId } } },
     ];
+    // deep nesting (inside the 16 KiB frame limit), built as text: nothing on the server may recurse into it
+    const deep = ['['.repeat(7000) + ']'.repeat(7000), '{"room_id":' + '{"a":'.repeat(2500) + '1' + '}'.repeat(2500) + '}'];
     for (const type of ['join_room', 'leave_room', 'typing', 'stop_typing', 'send_message', 'sync']) {
       for (const payload of bad) {
         await probe('events', JSON.stringify(payload === undefined ? { type } : { type, payload }), true);
       }
+      for (const payload of deep) await probe('events', `{"type":"${type}","payload":${payload}}`, true);
     }
     // odd-but-valid UUID forms reach the room
     for (const form of [roomId.toUpperCase(), `{${roomId}}`, roomId.replace(/-/g, '')]) {
