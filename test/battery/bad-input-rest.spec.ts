@@ -9,7 +9,9 @@ import { BAD_IDS, dbFingerprint, expectClientError, expectNo5xx, heapAfterGc, re
  * request is a 4xx JSON error in the protocol's shape, never a 5xx or a hang, and writes nothing
  * (the digest of every table is unchanged).
  */
-jest.setTimeout(120_000);
+/** BATTERY_RUNS_FACTOR=10 for a deeper local run; the default keeps the suite fast. */
+const runs = (n: number) => Math.round(n * Number(process.env.BATTERY_RUNS_FACTOR ?? 1));
+jest.setTimeout(120_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)));
 
 let t: TestApp;
 let owner: TestUser; // owns the room, sent the message: requests get past the access checks to validation
@@ -309,7 +311,7 @@ describe('REST hostile input: properties (fast-check)', () => {
           await probe('prop-body', e.method, e.path(), { token: e.auth ? owner.token : undefined, json: body }, false);
         },
       ),
-      { numRuns: 250 },
+      { numRuns: runs(250) },
     );
   });
 
@@ -320,7 +322,7 @@ describe('REST hostile input: properties (fast-check)', () => {
         const r = await probe('prop-ids', method, path(encodeURIComponent(s)), { token: owner.token }, false);
         if (r.status < 400 && !/^[0-9a-fA-F{}:urn-]+$/.test(s)) throw new Error(`accepted garbage id ${JSON.stringify(s)}: ${r.status}`);
       }),
-      { numRuns: 150 },
+      { numRuns: runs(150) },
     );
   });
 
@@ -334,7 +336,7 @@ describe('REST hostile input: properties (fast-check)', () => {
         expect(r.body.limit).toBeGreaterThanOrEqual(1);
         expect(r.body.limit).toBeLessThanOrEqual(rooms ? 50 : 100);
       }),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 

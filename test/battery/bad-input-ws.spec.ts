@@ -9,7 +9,9 @@ import { dbFingerprint, heapAfterGc } from './helpers';
  * fast-check properties. Expected every time: a protocol `error` frame (or the documented close),
  * never an "Internal server error" frame, a dead socket or a hang; nothing written by a rejected frame.
  */
-jest.setTimeout(120_000);
+/** BATTERY_RUNS_FACTOR=10 for a deeper local run; the default keeps the suite fast. */
+const runs = (n: number) => Math.round(n * Number(process.env.BATTERY_RUNS_FACTOR ?? 1));
+jest.setTimeout(120_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)));
 
 let t: TestApp;
 let owner: TestUser;
@@ -253,13 +255,13 @@ describe('WebSocket: hostile events (fast-check)', () => {
       fc.asyncProperty(types, payload, async (type, p) => {
         await probe('prop-frames', JSON.stringify({ type, payload: p }), false);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
         await probe('prop-binary', Buffer.from(bytes), false);
       }),
-      { numRuns: 100 },
+      { numRuns: runs(100) },
     );
   });
 
