@@ -120,6 +120,19 @@ describe('REST hostile input: fixed corpus', () => {
         await probe('corpus-body', e.method, e.path(), { token: e.auth ? owner.token : undefined, raw }, true);
       }
     }
+    // odd encodings and content types
+    const odd: Record<string, string>[] = [
+      { 'content-type': 'application/json; charset=utf-16' },
+      { 'content-type': 'application/json; charset=koi8-r' },
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      { 'content-type': 'application/json', 'content-encoding': 'br, zstd, x-unknown' },
+      { 'content-type': 'text/plain' },
+    ];
+    for (const e of endpoints()) {
+      for (const headers of odd) {
+        await probe('corpus-body', e.method, e.path(), { token: e.auth ? owner.token : undefined, raw: '{"name":"x\u0000\ud800"', headers }, true);
+      }
+    }
     // the oversize body is 413 exactly, with a JSON body
     const big = await req(t, 'POST', '/api/v1/rooms', { token: owner.token, raw: JSON.stringify({ name: 'x'.repeat(200 * 1024) }) });
     expect(big.status).toBe(413);
@@ -267,6 +280,13 @@ describe('REST hostile input: fixed corpus', () => {
     big.append('file', new Blob([Buffer.alloc(4 * 1024 * 1024 + 10, 0x41)]), 'big.txt');
     const r = await up(big);
     expect(r.status).toBe(413);
+    // hostile file names: stored under a generated name or refused, never a 5xx
+    for (const name of ['../../../etc/passwd.txt', '..\\..\\win.txt', 'a\u0000b.txt', 'x'.repeat(1000) + '.txt', '\u202etxt.exe', '😀.txt', '.txt', 'noext', '\ud800.txt']) {
+      const f = new FormData();
+      f.append('file', new Blob(['plain text content']), name);
+      const r = await probe('corpus-upload', 'POST', '/api/v1/upload', { token: owner.token, raw: f }, false);
+      if (r.status === 200) expect(r.body.url).toMatch(/^\/static\/uploads\/[\w-]+\.txt$/);
+    }
     const two = new FormData();
     two.append('file', new Blob(['hello one']), 'a.txt');
     two.append('file', new Blob(['hello two']), 'b.txt');

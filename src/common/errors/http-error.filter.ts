@@ -34,9 +34,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       const message = typeof r === 'string' ? r : String((r as { message?: unknown }).message ?? e.message);
       return { status, body: { error: message } };
     }
-    const anyErr = e as { type?: string; status?: number; statusCode?: number };
-    // body-parser errors (malformed JSON, too large, bad encoding)
-    if (anyErr && typeof anyErr === 'object' && typeof anyErr.type === 'string') {
+    const anyErr = e as { type?: string; status?: number; statusCode?: number; expose?: boolean };
+    // body-parser errors (malformed JSON, too large, bad encoding); a corrupt gzip body carries no
+    // `type`, only http-errors' status 400 + expose (it was a 500)
+    if (anyErr && typeof anyErr === 'object' && (typeof anyErr.type === 'string' || anyErr.expose === true)) {
       if (anyErr.type === 'entity.too.large') return { status: 413, body: { error: 'Request body too large' } };
       if (anyErr.type === 'entity.parse.failed') {
         return { status: 400, body: { error: 'Validation failed', details: 'Malformed JSON body' } };
