@@ -1,6 +1,6 @@
 import { createTestApp, TestApp } from '../setup/app';
 import { registerUser } from '../setup/clients';
-import { req } from './helpers';
+import { heapAfterGc, req } from './helpers';
 
 /**
  * Enumeration and brute force: login answers and timing do not tell known from unknown users, and
@@ -101,6 +101,22 @@ describe('rate limits and X-Forwarded-For', () => {
       expect(others).toEqual(Array(10).fill(401));
       // the proxy's own address (no header) is a separate client too
       expect((await login(t, {})).status).toBe(401);
+      // spoofed addresses each get a bucket: the limiter's memory stays bounded (entries expire with their window)
+      const u = await registerUser(t, 'spoof');
+      const burst = async (from: number, n: number) => {
+        for (let i = 0; i < n; i += 20) {
+          await Promise.all(
+            Array.from({ length: 20 }, (_, k) => req(t, 'GET', '/api/v1/rooms/me', { token: u.token, headers: { 'x-forwarded-for': `10.${(from + i + k) >> 16}.${((from + i + k) >> 8) & 255}.${(from + i + k) & 255}` } })),
+          );
+        }
+      };
+      await burst(0, 200);
+      const before = await heapAfterGc();
+      await burst(1000, 2000);
+      const growth = (await heapAfterGc()) - before;
+      // eslint-disable-next-line no-console
+      console.log(`rate limiter with TRUST_PROXY: 2000 spoofed client addresses → heap +${(growth / 1048576).toFixed(1)} MB (${Math.round(growth / 2000)} B per address)`);
+      expect(growth).toBeLessThan(30 * 1048576);
     } finally {
       await t.close();
     }
