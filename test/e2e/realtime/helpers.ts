@@ -40,12 +40,15 @@ export async function waitUntil(cond: () => boolean, timeoutMs: number, what = '
 
 /** Resolves with the close code, or rejects if the socket is still open after `ms`. */
 export async function closedWithin(c: WsClient, ms: number): Promise<number> {
-  return Promise.race([
-    c.closed,
-    sleep(ms).then(() => {
-      throw new Error(`socket still open after ${ms} ms; frames: ${JSON.stringify(c.frames.map((f) => f.type))}`);
-    }),
-  ]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`socket still open after ${ms} ms; frames: ${JSON.stringify(c.frames.map((f) => f.type))}`)), ms);
+  });
+  try {
+    return await Promise.race([c.closed, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Creates a room owned by users[0] that the others join over REST. */
