@@ -138,10 +138,17 @@ describe('realtime: graceful shutdown', () => {
       const room = await roomWith(app, [a, b]);
       const wa = await connectWs(app, a.token);
       const wb = await connectWs(app, b.token);
-      const ids = Array.from({ length: 300 }, () => randomUUID());
-      ids.forEach((id, i) => wa.send('send_message', { room_id: room, content: `g${i}`, client_msg_id: id }));
-      await wa.waitFor('message_ack');
+      // alice keeps sending while the server stops: some frames are in flight when it drains
+      let sent = 0;
+      const sender = setInterval(() => {
+        for (let k = 0; k < 5 && wa.ws.readyState === 1; k++) {
+          wa.send('send_message', { room_id: room, content: `g${sent}`, client_msg_id: randomUUID() });
+          sent++;
+        }
+      }, 1);
+      await waitUntil(() => wa.all('message_ack').length >= 50, 10_000, 'first acks');
       await app.stop();
+      clearInterval(sender);
       expect(await closedWithin(wa, 2000)).toBe(1001);
       expect(await closedWithin(wb, 2000)).toBe(1001);
       expect(wa.closeReason).toBe('server shutting down');
@@ -154,10 +161,35 @@ describe('realtime: graceful shutdown', () => {
       expect(wb.all('new_message').map((f) => f.payload.client_msg_id)).toEqual(acked);
       expect(rows.map((r) => Number(r.seq))).toEqual(acked.map((_, i) => i + 1));
       // eslint-disable-next-line no-console
-      console.log(`graceful shutdown: ${acked.length}/300 sends stored, every one acked and delivered before the 1001 close`);
+      console.log(`graceful shutdown: ${sent} sends, ${acked.length} stored, every stored one acked and delivered before the 1001 close`);
     } finally {
       await pg.end().catch(() => undefined);
       await db.drop();
     }
   }, 30_000);
+});
+
+describe('realtime: heartbeat', () => {
+  it('a socket that stops answering pings is dropped after two ping intervals; a quiet but live one stays', async () => {
+    const app = await createTestApp({ WS_PING_INTERVAL_MS: '1000' });
+    try {
+      const [u, v] = [await registerUser(app, 'hb'), await registerUser(app, 'hb')];
+      const deaf = await connectWs(app, u.token);
+      const quiet = await connectWs(app, v.token);
+      const t0 = Date.now();
+      (deaf.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // reads nothing, so answers no ping
+      await waitUntil(() => app.app.get(ConnectionHub).socketCount === 1, 4000, 'the deaf socket dropped');
+      const elapsed = Date.now() - t0;
+      expect(elapsed).toBeGreaterThanOrEqual(900);
+      expect(elapsed).toBeLessThan(3500);
+      // the quiet socket answered every ping (the ws client does automatically) and is still served
+      quiet.send('ping');
+      await quiet.waitFor('pong');
+      expect(quiet.closeCode).toBeNull();
+      quiet.close();
+      deaf.ws.terminate();
+    } finally {
+      await app.close();
+    }
+  });
 });
