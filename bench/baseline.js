@@ -134,6 +134,19 @@ if (PERSIST !== 'none') {
   const { Pool } = require('pg');
   pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 }
+// `plain` numbers messages in memory: start where the rooms are (other writers came before),
+// and hand rooms.last_seq back on shutdown so the next writer continues without a gap.
+const seeded =
+  PERSIST === 'plain'
+    ? pool.query('SELECT id, last_seq FROM rooms').then(({ rows }) => rows.forEach((r) => roomSeq.set(r.id, Number(r.last_seq))))
+    : Promise.resolve();
+async function handBackSeq() {
+  if (PERSIST !== 'plain') return;
+  await pool.query(
+    `UPDATE rooms SET last_seq = m.mx FROM (SELECT room_id, max(seq) AS mx FROM messages GROUP BY room_id) m
+      WHERE rooms.id = m.room_id AND rooms.last_seq < m.mx`,
+  );
+}
 
 function enqueue(m) {
   queue.push(m);
@@ -218,13 +231,18 @@ async function insertWithSeq(batch) {
   for (const m of batch) m.seq = m.version = seqOf.get(m.id) || 0;
 }
 
-server.listen(PORT, '127.0.0.1', () => {
+seeded.then(() => server.listen(PORT, '127.0.0.1', () => {
   process.stdout.write(`baseline listening ${server.address().port} persist=${PERSIST}\n`);
   if (process.send) process.send({ ready: true, port: server.address().port });
-});
-process.on('SIGTERM', () => {
+}));
+process.on('SIGTERM', async () => {
   wss.close();
   server.close();
-  if (pool) void pool.end();
-  setTimeout(() => process.exit(0), 200).unref();
+  setTimeout(() => process.exit(0), 5000).unref();
+  if (pool) {
+    while (writing || queue.length) await new Promise((r) => setTimeout(r, 10));
+    await handBackSeq().catch((e) => console.error('baseline: last_seq hand-back failed', e.message));
+    await pool.end();
+  }
+  process.exit(0);
 });
