@@ -11,6 +11,8 @@ import { dbFingerprint, heapAfterGc } from './helpers';
  */
 /** BATTERY_RUNS_FACTOR=10 for a deeper local run; the default keeps the suite fast. */
 const runs = (n: number) => Math.round(n * Number(process.env.BATTERY_RUNS_FACTOR ?? 1));
+/** fast-check options: the runs, cut short (not failed) after 40 s on a starved machine; the printed counts say how many ran. */
+const budget = (n: number) => ({ numRuns: runs(n), interruptAfterTimeLimit: 40_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)), markInterruptAsFailure: false });
 jest.setTimeout(120_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)));
 
 let t: TestApp;
@@ -35,7 +37,10 @@ async function roundTrip(c: WsClient, frame: string | Buffer): Promise<Json[]> {
 let fp = '';
 /** One hostile frame on the authenticated socket: no internal error, socket alive, nothing written if rejected. */
 async function probe(family: string, frame: string | Buffer, expectError: boolean): Promise<Json[]> {
+  const t0 = Date.now();
   const got = await roundTrip(ws, frame);
+  // BATTERY_SLOW=1 lists frames that took long (diagnosing a starved run)
+  if (process.env.BATTERY_SLOW && Date.now() - t0 > 500) console.log(`slow ${Date.now() - t0} ms: ${String(frame).slice(0, 300)}`);
   count(family);
   const before = fp;
   fp = await dbFingerprint(t.ds);
@@ -255,13 +260,13 @@ describe('WebSocket: hostile events (fast-check)', () => {
       fc.asyncProperty(types, payload, async (type, p) => {
         await probe('prop-frames', JSON.stringify({ type, payload: p }), false);
       }),
-      { numRuns: runs(300) },
+      budget(300),
     );
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
         await probe('prop-binary', Buffer.from(bytes), false);
       }),
-      { numRuns: runs(100) },
+      budget(100),
     );
   });
 
