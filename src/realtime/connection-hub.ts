@@ -6,6 +6,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG } from '../config/app-config';
 import type { AppConfig } from '../config/env';
 import { CloseCode, DeliveryOptions, OutFrame, RevocationTarget } from './realtime.types';
+import { RoomOrder } from './room-order';
 
 /** Verifies a first-message token; returns null when invalid, throws DomainError when revoked. */
 export type SocketAuthenticator = (token: string) => Promise<AuthUser | null>;
@@ -67,6 +68,8 @@ export class ConnectionHub implements OnModuleDestroy {
   private readonly byUser = new Map<string, Set<Conn>>();
   private readonly offlineTimers = new Map<string, NodeJS.Timeout>();
   private readonly handlerMaps = new WeakMap<WebSocket, Map<string, FrameHandler>>();
+  /** per room, message events leave in version order (see RoomOrder) */
+  private readonly order = new RoomOrder();
   private authenticator: SocketAuthenticator | null = null;
   private nextId = 1;
   private pendingCount = 0;
@@ -340,8 +343,27 @@ export class ConnectionHub implements OnModuleDestroy {
 
   // ---------------------------------------------------------------- delivery
 
-  /** Sends one already-serialized frame to every local socket of the given users. */
+  /**
+   * Sends one already-serialized frame to every local socket of the given users. The single entry
+   * of every delivery on this instance (local events and those from other instances over Redis):
+   * a message event of a room (roomId + version) first passes the room's reorder stage, so sockets
+   * get a room's message events in version order; other frames go out at once.
+   */
   deliverLocal(userIds: Iterable<string>, data: string, opts: DeliveryOptions = {}): void {
+    if (opts.roomId !== undefined && opts.version !== undefined) {
+      const ids = [...userIds];
+      this.order.push(opts.roomId, opts.version, () => this.fanOut(ids, data, opts));
+      return;
+    }
+    this.fanOut(userIds, data, opts);
+  }
+
+  /** Resolves once the room's message event `version` has left the reorder stage on this instance. */
+  released(roomId: string, version: number): Promise<void> {
+    return this.order.released(roomId, version);
+  }
+
+  private fanOut(userIds: Iterable<string>, data: string, opts: DeliveryOptions): void {
     for (const uid of userIds) {
       if (uid === opts.exceptUserId) continue;
       const set = this.byUser.get(uid);
@@ -472,6 +494,7 @@ export class ConnectionHub implements OnModuleDestroy {
     while (Date.now() < deadline && [...this.conns.values()].some((c) => c.inFlight > 0)) {
       await new Promise((r) => setTimeout(r, 20));
     }
+    this.order.flushAll();
     // let the last sends reach the kernel
     await new Promise((r) => setTimeout(r, 50));
     for (const conn of [...this.conns.values()]) {
@@ -489,6 +512,7 @@ export class ConnectionHub implements OnModuleDestroy {
 
   onModuleDestroy(): void {
     clearInterval(this.heartbeat);
+    this.order.close();
     for (const t of this.offlineTimers.values()) clearTimeout(t);
     for (const conn of [...this.conns.values()]) {
       conn.ws.terminate();

@@ -26,6 +26,9 @@ export class MessagesGateway {
     // A retry: nothing was broadcast; this socket gets the original again.
     if (duplicate) this.hub.send(socket, { type: 'new_message', payload: message });
     if (input.clientMsgId) {
+      // after the broadcast left the room's reorder stage here: the echo precedes the ack
+      // (waits at most the stage's hold time, when an earlier version of the room is missing)
+      await this.hub.released(message.room_id, message.version);
       this.hub.send(socket, {
         type: 'message_ack',
         payload: { client_msg_id: input.clientMsgId, id: message.id, room_id: message.room_id, seq: message.seq },
