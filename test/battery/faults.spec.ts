@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { createTestApp, TestApp } from '../setup/app';
-import { connectWs, Json, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
+import { connectWs, Json, openWs, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
 import { freshDatabase } from '../setup/db';
 import { ChildApp, startChildApp } from '../support/child-app';
 import { TcpProxy } from '../support/tcp-proxy';
@@ -247,6 +247,25 @@ describe('faults', () => {
         await sleep(500);
       }
       expect(worst).toBeLessThan(5000);
+      // new sockets while the database is down: refused with a clear answer on both auth flows (fails closed)
+      const fresh = await openWs(t);
+      fresh.send('auth', { token: a.token });
+      expect((await fresh.waitFor('error', () => true, 8000)).payload.error).toBe('Service temporarily unavailable');
+      await fresh.closed;
+      expect(fresh.all('user_online')).toHaveLength(0);
+      const upgrade = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(t.wsUrl, { headers: { authorization: `Bearer ${a.token}` } });
+        ws.on('unexpected-response', (_q, res) => {
+          resolve(res.statusCode ?? 0);
+          ws.terminate();
+        });
+        ws.on('open', () => {
+          resolve(101);
+          ws.terminate();
+        });
+        ws.on('error', () => undefined);
+      });
+      expect(upgrade).toBe(503);
       // sockets: still up, or closed with a proper close code (not an abnormal 1006)
       for (const c of [wa, wb]) if (c.closeCode !== null) expect([1001, 1011, 1012, 1013]).toContain(c.closeCode);
 
