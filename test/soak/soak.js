@@ -56,7 +56,7 @@ async function createDatabase() {
 
 async function startServer(dbUrl, dataDir) {
   if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js missing: run `npx nest build` first');
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = 20000 + Math.floor(Math.random() * 12000); // below the ephemeral range
   const env = {
     PATH: process.env.PATH ?? '',
     APP_ENV: 'test',

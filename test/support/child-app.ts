@@ -15,7 +15,8 @@ export interface ChildApp {
  * SIGKILL it or SIGTERM it like an operator would. Resolves once /ready answers 200.
  */
 export async function startChildApp(dbUrl: string, env: Record<string, string> = {}, port = 0): Promise<ChildApp> {
-  const p = port || 20000 + Math.floor(Math.random() * 20000);
+  // below the kernel's ephemeral range (32768+), where listen(0) and outgoing sockets take theirs
+  const p = port || 20000 + Math.floor(Math.random() * 12000);
   const proc = spawn(process.execPath, [join(__dirname, '../../dist/main.js')], {
     env: {
       PATH: process.env.PATH ?? '',
