@@ -28,7 +28,7 @@ const JWT_SECRET = randomBytes(32).toString('hex');
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
 
 const P = QUICK
-  ? { users: 200, rounds: 1, stepMs: 1200, drainMs: 1000, idleSockets: 1000, s5WindowMs: 5000, s6Rate: 500 }
+  ? { users: 200, rounds: 1, stepMs: 1200, drainMs: 1000, idleSockets: 1000, s5WindowMs: 4000, s6Rate: 500 }
   : { users: 1000, rounds: 3, stepMs: 2000, drainMs: 1500, idleSockets: 10000, s5WindowMs: 10000, s6Rate: 1000 };
 
 const opt = (name) => (args.find((a) => a.startsWith(`--${name}=`)) || '').split('=')[1];
@@ -292,7 +292,7 @@ async function ladder(server, rooms, start, opts = {}) {
   // a failing step is measured once more before it counts (a scheduling hiccup on a busy machine)
   const tryStep = async (rate) => {
     let r = await measure(server, rooms, rate, opts);
-    if (!r.pass) {
+    if (!r.pass && !QUICK) {
       steps.push({ ...r, retried: true });
       r = await measure(server, rooms, rate, opts);
     }
@@ -434,10 +434,11 @@ async function s4s5(users) {
   for (const kind of ['B', 'C']) {
     const server = await startServer(kind, kind === 'C' ? { WS_PING_INTERVAL_MS: '5000' } : {});
     try {
-      await sleep(1000);
+      const idleMs = QUICK ? 2000 : 3000;
+      await sleep(QUICK ? 500 : 1000);
       const idle0 = cpuUs(server.pid);
-      await sleep(3000);
-      const idlePct = ((cpuUs(server.pid) - idle0) / 3e6) * 100;
+      await sleep(idleMs);
+      const idlePct = ((cpuUs(server.pid) - idle0) / (idleMs * 1000)) * 100;
       const rss0 = rssKb(server.pid);
       const specs = clientSpecs(server, users, [], per).slice(0, P.idleSockets);
       const conn = await call('connect', { clients: specs, concurrency: 500 });
