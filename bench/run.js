@@ -522,7 +522,7 @@ function table(R) {
       const s = R[k];
       if (!s) continue;
       const met = s.r_cost_25 !== null && s.r_cost_50 !== null && s.r_cap !== null ? Math.max(s.r_cost_25, s.r_cost_50) <= lim[0] && s.r_cap >= lim[1] : null;
-      L.push(`| ${k} ${k === 'S1' ? '1,000 sockets, rooms of 10' : 'rooms of 100'} | ${s.knee_b} / ${s.knee_c} | ${fmt(s.r_cap)} | ${fmt(s.r_cost_25)} / ${fmt(s.r_cost_50)} | ${fmt(s.us_b_50, 1)} / ${fmt(s.us_c_50, 1)} | ${s.lat_b_50.map((x) => fmt(x, 1)).join(' / ')} | ${s.lat_c_50.map((x) => fmt(x, 1)).join(' / ')} | ${fmt(s.rss_b, 0)} / ${fmt(s.rss_c, 0)} | R_cost ≤ ${lim[0]}, R_cap ≥ ${lim[1]} | ${yes(met)} |`);
+      L.push(`| ${k} ${R.setup.users} sockets, rooms of ${k === 'S1' ? 10 : 100} | ${s.knee_b} / ${s.knee_c} | ${fmt(s.r_cap)} | ${fmt(s.r_cost_25)} / ${fmt(s.r_cost_50)} | ${fmt(s.us_b_50, 1)} / ${fmt(s.us_c_50, 1)} | ${s.lat_b_50.map((x) => fmt(x, 1)).join(' / ')} | ${s.lat_c_50.map((x) => fmt(x, 1)).join(' / ')} | ${fmt(s.rss_b, 0)} / ${fmt(s.rss_c, 0)} | R_cost ≤ ${lim[0]}, R_cap ≥ ${lim[1]} | ${yes(met)} |`);
     }
     L.push('');
   }
