@@ -5,7 +5,7 @@ import { AuthUser } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
 import { APP_CONFIG } from '../../config/app-config';
 import type { AppConfig } from '../../config/env';
-import { TokenService } from './token.service';
+import { jwtKey, TokenService } from './token.service';
 
 /** `Authorization: Bearer <token>` exactly (case-sensitive scheme, split on the first space). */
 export function bearerToken(req: Request): string | null {
@@ -29,7 +29,7 @@ export class JwtStrategy extends Strategy {
     private readonly tokens: TokenService,
   ) {
     super(
-      { jwtFromRequest: bearerToken, secretOrKey: config.jwtSecret, algorithms: ['HS256'], ignoreExpiration: false },
+      { jwtFromRequest: bearerToken, secretOrKey: jwtKey(config.jwtSecret) as unknown as string, algorithms: ['HS256'], ignoreExpiration: false },
       (payload: unknown, done: (err: unknown, user?: AuthUser | false) => void) => {
         this.validate(payload).then(
           (user) => done(null, user),
