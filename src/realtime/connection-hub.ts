@@ -6,7 +6,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG } from '../config/app-config';
 import type { AppConfig } from '../config/env';
 import { CloseCode, DeliveryOptions, OutFrame, RevocationTarget } from './realtime.types';
-import { RoomOrder } from './room-order';
+import { ROOM_ORDER_HOLD_MS, RoomOrder } from './room-order';
 
 /** Verifies a first-message token; returns null when invalid, throws DomainError when revoked. */
 export type SocketAuthenticator = (token: string) => Promise<AuthUser | null>;
@@ -358,9 +358,19 @@ export class ConnectionHub implements OnModuleDestroy {
     this.fanOut(userIds, data, opts);
   }
 
-  /** Resolves once the room's message event `version` has left the reorder stage on this instance. */
+  /**
+   * Resolves once the room's message event `version` has left the reorder stage on this instance,
+   * or after twice the stage's hold time whatever happens: a caller (the sender's queue of frames)
+   * must never wait forever on it.
+   */
   released(roomId: string, version: number): Promise<void> {
-    return this.order.released(roomId, version);
+    const left = this.order.released(roomId, version);
+    let timer: NodeJS.Timeout | undefined;
+    const cap = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, 2 * ROOM_ORDER_HOLD_MS);
+      timer.unref();
+    });
+    return Promise.race([left, cap]).finally(() => clearTimeout(timer));
   }
 
   private fanOut(userIds: Iterable<string>, data: string, opts: DeliveryOptions): void {
