@@ -12,7 +12,9 @@ import { dbFingerprint, heapAfterGc } from './helpers';
 /** BATTERY_RUNS_FACTOR=10 for a deeper local run; the default keeps the suite fast. */
 const runs = (n: number) => Math.round(n * Number(process.env.BATTERY_RUNS_FACTOR ?? 1));
 /** fast-check options: the runs, cut short (not failed) after 40 s on a starved machine; the printed counts say how many ran. */
-const budget = (n: number) => ({ numRuns: runs(n), interruptAfterTimeLimit: 40_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)), markInterruptAsFailure: false });
+// CI runs a fixed seed (a red run must be reproducible); locally every run explores new cases.
+const SEED = process.env.BATTERY_SEED ? Number(process.env.BATTERY_SEED) : process.env.CI ? 20261127 : undefined;
+const budget = (n: number) => ({ numRuns: runs(n), seed: SEED, interruptAfterTimeLimit: 40_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)), markInterruptAsFailure: false });
 jest.setTimeout(120_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)));
 
 let t: TestApp;
@@ -258,7 +260,10 @@ describe('WebSocket: hostile events (fast-check)', () => {
     );
     await fc.assert(
       fc.asyncProperty(types, payload, async (type, p) => {
-        await probe('prop-frames', JSON.stringify({ type, payload: p }), false);
+        const frame = JSON.stringify({ type, payload: p });
+        // beyond 16 KiB the server closes with 1009 by design (tested on its own above); keep the socket
+        fc.pre(Buffer.byteLength(frame) <= 16 * 1024);
+        await probe('prop-frames', frame, false);
       }),
       budget(300),
     );

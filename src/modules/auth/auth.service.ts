@@ -62,10 +62,11 @@ export class AuthService {
     const email = dto.email ?? '';
     const username = dto.username ?? '';
     if (email === '' && username === '') throw new DomainError('UNAUTHENTICATED', 'email or username is required');
-    const row =
-      email !== ''
-        ? await this.users.findAuthByLogin(email.includes('@') ? 'email' : 'username', email)
-        : await this.users.findAuthByLogin('username', username);
+    const login = email !== '' ? email : username;
+    // PostgreSQL refuses NUL in text, and no stored email or username holds one: no such user
+    const row = login.includes('\u0000')
+      ? null
+      : await this.users.findAuthByLogin(email !== '' && email.includes('@') ? 'email' : 'username', login);
     const ok = await bcrypt.compare(dto.password, row?.password ?? DUMMY_HASH);
     if (!row || !ok) throw new DomainError('UNAUTHENTICATED', 'invalid credentials');
     const token = this.tokens.issue({ id: row.id, username: row.username, tokenVersion: row.token_version });
