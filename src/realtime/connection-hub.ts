@@ -6,7 +6,7 @@ import { DomainError } from '../common/errors/domain-error';
 import { APP_CONFIG } from '../config/app-config';
 import type { AppConfig } from '../config/env';
 import { CloseCode, DeliveryOptions, OutFrame, RevocationTarget } from './realtime.types';
-import { ROOM_ORDER_HOLD_MS, RoomOrder } from './room-order';
+import { RoomOrder } from './room-order';
 
 /** Verifies a first-message token; returns null when invalid, throws DomainError when revoked. */
 export type SocketAuthenticator = (token: string) => Promise<AuthUser | null>;
@@ -358,19 +358,9 @@ export class ConnectionHub implements OnModuleDestroy {
     this.fanOut(userIds, data, opts);
   }
 
-  /**
-   * Resolves once the room's message event `version` has left the reorder stage on this instance,
-   * or after twice the stage's hold time whatever happens: a caller (the sender's queue of frames)
-   * must never wait forever on it.
-   */
+  /** Resolves once the room's message event `version` has left the reorder stage here (waits ≤ 2 × hold time). */
   released(roomId: string, version: number): Promise<void> {
-    const left = this.order.released(roomId, version);
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, 2 * ROOM_ORDER_HOLD_MS);
-      timer.unref();
-    });
-    return Promise.race([left, cap]).finally(() => clearTimeout(timer));
+    return this.order.released(roomId, version);
   }
 
   private fanOut(userIds: Iterable<string>, data: string, opts: DeliveryOptions): void {

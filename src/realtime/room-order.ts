@@ -90,11 +90,22 @@ export class RoomOrder {
     this.schedule(s);
   }
 
-  /** Resolves once `version` of the room has left the stage (at once when it already has). */
+  /** Resolves once `version` of the room has left the stage (at once when it already has), or after twice the hold time. */
   released(roomId: string, version: number): Promise<void> {
     const s = this.rooms.get(roomId);
     if (!s || version <= s.last || s.held.size === 0) return Promise.resolve();
-    return new Promise((resolve) => s.waiters.push({ version, resolve }));
+    return new Promise((resolve) => {
+      // never longer than twice the hold time: the waiter (a sender's frame queue) must not stall
+      const cap = setTimeout(resolve, 2 * this.opts.holdMs);
+      cap.unref?.();
+      s.waiters.push({
+        version,
+        resolve: () => {
+          clearTimeout(cap);
+          resolve();
+        },
+      });
+    });
   }
 
   /** Releases everything held, in version order (graceful shutdown). */

@@ -3,6 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import * as bcrypt from 'bcrypt';
 import { AuthUser } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
+import { hasInvalidText } from '../../common/validation/uuid';
 import { AuthResponseDto, UserDto } from '../users/dto/user.dto';
 import { toUserDto, UserRow } from '../users/user.mapper';
 import { UsersRepository } from '../users/users.repository';
@@ -63,8 +64,8 @@ export class AuthService {
     const username = dto.username ?? '';
     if (email === '' && username === '') throw new DomainError('UNAUTHENTICATED', 'email or username is required');
     const login = email !== '' ? email : username;
-    // PostgreSQL refuses NUL in text, and no stored email or username holds one: no such user
-    const row = login.includes('\u0000')
+    // PostgreSQL refuses NUL in text, and no stored email or username holds invalid text: no such user
+    const row = hasInvalidText(login)
       ? null
       : await this.users.findAuthByLogin(email !== '' && email.includes('@') ? 'email' : 'username', login);
     const ok = await bcrypt.compare(dto.password, row?.password ?? DUMMY_HASH);

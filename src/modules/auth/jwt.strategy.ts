@@ -1,11 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Request } from 'express';
 import { Strategy } from 'passport-jwt';
 import { AuthUser } from '../../common/auth/auth-user';
 import { DomainError } from '../../common/errors/domain-error';
-import { APP_CONFIG } from '../../config/app-config';
-import type { AppConfig } from '../../config/env';
-import { jwtKey, TokenService } from './token.service';
+import { TokenService } from './token.service';
 
 /** `Authorization: Bearer <token>` exactly (case-sensitive scheme, split on the first space). */
 export function bearerToken(req: Request): string | null {
@@ -25,11 +23,10 @@ export function bearerToken(req: Request): string | null {
 @Injectable()
 export class JwtStrategy extends Strategy {
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
     private readonly tokens: TokenService,
   ) {
     super(
-      { jwtFromRequest: bearerToken, secretOrKey: jwtKey(config.jwtSecret) as unknown as string, algorithms: ['HS256'], ignoreExpiration: false },
+      { jwtFromRequest: bearerToken, secretOrKey: tokens.key as unknown as string, algorithms: ['HS256'], ignoreExpiration: false },
       (payload: unknown, done: (err: unknown, user?: AuthUser | false) => void) => {
         this.validate(payload).then(
           (user) => done(null, user),

@@ -11,20 +11,6 @@ import { UsersRepository } from '../users/users.repository';
 export const TOKEN_TTL_SECONDS = 7 * 24 * 3600;
 export const REVOKED_MESSAGE = 'Token has been revoked. Please log in again.';
 
-const keys = new Map<string, KeyObject>();
-/**
- * The HS256 secret as a KeyObject. Given a string, jsonwebtoken first tries (and fails) to parse it
- * as a PEM key on every sign and verify, which cost ~0.5 ms of CPU per WebSocket handshake.
- */
-export function jwtKey(secret: string): KeyObject {
-  let k = keys.get(secret);
-  if (!k) {
-    k = createSecretKey(Buffer.from(secret, 'utf8'));
-    keys.set(secret, k);
-  }
-  return k;
-}
-
 /** Issues and checks JWTs (HS256 only, `exp` required) and answers "is this token revoked?". */
 @Injectable()
 export class TokenService {
@@ -32,12 +18,16 @@ export class TokenService {
     private readonly jwt: JwtService,
     private readonly users: UsersRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
-
-  /** jsonwebtoken accepts a KeyObject; @nestjs/jwt's option type only names string | Buffer. */
-  private get key(): string {
-    return jwtKey(this.config.jwtSecret) as unknown as string;
+  ) {
+    this.key = createSecretKey(Buffer.from(config.jwtSecret, 'utf8'));
   }
+
+  /**
+   * The HS256 secret as a KeyObject, made once. Given a string, jsonwebtoken first tries (and fails)
+   * to parse it as a PEM key on every sign and verify: ~0.5 ms of CPU per WebSocket handshake.
+   * (jsonwebtoken accepts a KeyObject; @nestjs/jwt's and passport-jwt's option types only name strings.)
+   */
+  readonly key: KeyObject;
 
   issue(user: { id: string; username: string; tokenVersion: number }): string {
     const iat = Math.floor(Date.now() / 1000);
@@ -49,13 +39,13 @@ export class TokenService {
       exp: iat + TOKEN_TTL_SECONDS,
       tv: user.tokenVersion,
     };
-    return this.jwt.sign(claims, { algorithm: 'HS256', secret: this.key });
+    return this.jwt.sign(claims, { algorithm: 'HS256', secret: this.key as unknown as string });
   }
 
   /** Signature, algorithm and claims; null when the token is not one of ours or expired. */
   decode(token: string): TokenClaims | null {
     try {
-      const c = this.jwt.verify<TokenClaims>(token, { algorithms: ['HS256'], secret: this.key });
+      const c = this.jwt.verify<TokenClaims>(token, { algorithms: ['HS256'], secret: this.key as unknown as string });
       return this.checkClaims(c);
     } catch {
       return null;
