@@ -3,7 +3,8 @@ import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from '../setup/app';
 import { connectWs, openWs, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
-import { dbFingerprint, req, Res } from './helpers';
+import { claimsFor as claimsOf, signJwt } from '../setup/tokens';
+import { caseCounter, dbFingerprint, req, Res } from './helpers';
 
 /**
  * Authorization matrix: every protected endpoint × every kind of token, then every resource
@@ -25,14 +26,8 @@ let mPub: string;
 let mPriv: string;
 let mPrivByMember: string;
 let mDm: string;
-const counts: Record<string, number> = {};
-const count = (f: string, n = 1) => (counts[f] = (counts[f] ?? 0) + n);
+const { counts, count } = caseCounter();
 
-const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
-const claimsOf = (u: TestUser, extra: Record<string, unknown> = {}) => {
-  const now = Math.floor(Date.now() / 1000);
-  return { user_id: u.id, username: u.username, jti: randomUUID(), iat: now, exp: now + 3600, tv: 0, ...extra };
-};
 
 async function ok(r: Promise<Res> | Res, status: number, what: string): Promise<Res> {
   const res = await r;
@@ -116,14 +111,14 @@ describe('every protected endpoint × every kind of token', () => {
       ['no token', 'Bearer', 'raw', 'Invalid authorization format. Use: Bearer <token>'],
       ['malformed', 'not.a.jwt', null, INVALID],
       ['garbage', 'x'.repeat(4000), null, INVALID],
-      ['wrong signature', jwt.sign(claimsOf(u, { tv }), 'another-secret-0123456789-0123456789-xx'), null, INVALID],
-      ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claimsOf(u, { tv }))}.`, null, INVALID],
-      ['alg none, signature kept', `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claimsOf(u, { tv }))}.${changer.split('.')[2]}`, null, INVALID],
-      ['HS512', jwt.sign(claimsOf(u, { tv }), TEST_JWT_SECRET, { algorithm: 'HS512' }), null, INVALID],
-      ['no exp', jwt.sign((({ exp: _e, ...c }) => c)(claimsOf(u, { tv })), TEST_JWT_SECRET), null, INVALID],
-      ['expired', jwt.sign(claimsOf(u, { tv, iat: now - 7200, exp: now - 10 }), TEST_JWT_SECRET), null, INVALID],
-      ['unknown user', jwt.sign(claimsOf({ ...u, id: randomUUID() }, { tv }), TEST_JWT_SECRET), null, INVALID],
-      ['user_id not a uuid', jwt.sign(claimsOf({ ...u, id: "' OR 1=1 --" }, { tv }), TEST_JWT_SECRET), null, INVALID],
+      ['wrong signature', signJwt(claimsOf(u, { tv }), 'another-secret-0123456789-0123456789-xx'), null, INVALID],
+      ['alg none', signJwt(claimsOf(u, { tv }), undefined, 'none'), null, INVALID],
+      ['alg none, signature kept', signJwt(claimsOf(u, { tv }), undefined, 'none') + changer.split('.')[2], null, INVALID],
+      ['HS512', signJwt(claimsOf(u, { tv }), TEST_JWT_SECRET, 'HS512'), null, INVALID],
+      ['no exp', signJwt((({ exp: _e, ...c }) => c)(claimsOf(u, { tv }))), null, INVALID],
+      ['expired', signJwt(claimsOf(u, { tv, iat: now - 7200, exp: now - 10 })), null, INVALID],
+      ['unknown user', signJwt(claimsOf({ ...u, id: randomUUID() }, { tv })), null, INVALID],
+      ['user_id not a uuid', signJwt(claimsOf({ ...u, id: "' OR 1=1 --" }, { tv })), null, INVALID],
       ['revoked (logout)', revoked, null, REVOKED],
       ['password changed', stale, null, REVOKED],
     ];

@@ -2,28 +2,21 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { createTestApp, TestApp } from '../setup/app';
 import { registerUser, TestUser } from '../setup/clients';
-import { BAD_IDS, dbFingerprint, expectClientError, expectNo5xx, heapAfterGc, req, Res } from './helpers';
+import { BAD_IDS, budget, caseCounter, dbFingerprint, expectClientError, expectNo5xx, heapAfterGc, req, Res, RUNS_FACTOR } from './helpers';
 
 /**
  * Hostile input on every REST endpoint: a fixed corpus and fast-check properties. Every rejected
  * request is a 4xx JSON error in the protocol's shape, never a 5xx or a hang, and writes nothing
  * (the digest of every table is unchanged).
  */
-/** BATTERY_RUNS_FACTOR=10 for a deeper local run; the default keeps the suite fast. */
-const runs = (n: number) => Math.round(n * Number(process.env.BATTERY_RUNS_FACTOR ?? 1));
-/** fast-check options: the runs, cut short (not failed) after 40 s on a starved machine; the printed counts say how many ran. */
-// CI runs a fixed seed (a red run must be reproducible); locally every run explores new cases.
-const SEED = process.env.BATTERY_SEED ? Number(process.env.BATTERY_SEED) : process.env.CI ? 20261127 : undefined;
-const budget = (n: number) => ({ numRuns: runs(n), seed: SEED, interruptAfterTimeLimit: 40_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)), markInterruptAsFailure: false });
-jest.setTimeout(120_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)));
+jest.setTimeout(120_000 * RUNS_FACTOR);
 
 let t: TestApp;
 let owner: TestUser; // owns the room, sent the message: requests get past the access checks to validation
 let other: TestUser;
 let roomId: string;
 let msgId: string;
-const counts: Record<string, number> = {};
-const count = (family: string, n = 1) => (counts[family] = (counts[family] ?? 0) + n);
+const { counts, count } = caseCounter();
 
 interface Endpoint {
   method: string;

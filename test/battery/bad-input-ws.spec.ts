@@ -2,20 +2,14 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { createTestApp, TestApp } from '../setup/app';
 import { connectWs, http, Json, openWs, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
-import { dbFingerprint, heapAfterGc } from './helpers';
+import { budget, caseCounter, dbFingerprint, heapAfterGc, RUNS_FACTOR } from './helpers';
 
 /**
  * Hostile input on every WebSocket event, before and after authentication: a fixed corpus and
  * fast-check properties. Expected every time: a protocol `error` frame (or the documented close),
  * never an "Internal server error" frame, a dead socket or a hang; nothing written by a rejected frame.
  */
-/** BATTERY_RUNS_FACTOR=10 for a deeper local run; the default keeps the suite fast. */
-const runs = (n: number) => Math.round(n * Number(process.env.BATTERY_RUNS_FACTOR ?? 1));
-/** fast-check options: the runs, cut short (not failed) after 40 s on a starved machine; the printed counts say how many ran. */
-// CI runs a fixed seed (a red run must be reproducible); locally every run explores new cases.
-const SEED = process.env.BATTERY_SEED ? Number(process.env.BATTERY_SEED) : process.env.CI ? 20261127 : undefined;
-const budget = (n: number) => ({ numRuns: runs(n), seed: SEED, interruptAfterTimeLimit: 40_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)), markInterruptAsFailure: false });
-jest.setTimeout(120_000 * Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1)));
+jest.setTimeout(120_000 * RUNS_FACTOR);
 
 let t: TestApp;
 let owner: TestUser;
@@ -23,8 +17,7 @@ let member: TestUser;
 let roomId: string;
 let msgId: string;
 let ws: WsClient;
-const counts: Record<string, number> = {};
-const count = (family: string, n = 1) => (counts[family] = (counts[family] ?? 0) + n);
+const { counts, count } = caseCounter();
 
 /** Sends a frame, then a ping: everything the server answered to the frame arrives before the pong. */
 async function roundTrip(c: WsClient, frame: string | Buffer): Promise<Json[]> {

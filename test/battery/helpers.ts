@@ -113,3 +113,21 @@ export const BAD_IDS = [
   '-1',
   '1e308',
 ];
+
+/** BATTERY_RUNS_FACTOR=10 for a deeper local run; the default keeps the suite fast. */
+export const RUNS_FACTOR = Math.max(1, Number(process.env.BATTERY_RUNS_FACTOR ?? 1));
+// CI runs a fixed seed (a red run must be reproducible); locally every run explores new cases.
+const SEED = process.env.BATTERY_SEED ? Number(process.env.BATTERY_SEED) : process.env.CI ? 20261127 : undefined;
+/** fast-check options: the runs, cut short (not failed) after 40 s on a starved machine; the printed counts say how many ran. */
+export const budget = (n: number) => ({
+  numRuns: Math.round(n * RUNS_FACTOR),
+  seed: SEED,
+  interruptAfterTimeLimit: 40_000 * RUNS_FACTOR,
+  markInterruptAsFailure: false,
+});
+
+/** Cases run per family, printed at the end of a file. */
+export function caseCounter(): { counts: Record<string, number>; count(family: string, n?: number): void } {
+  const counts: Record<string, number> = {};
+  return { counts, count: (family, n = 1) => void (counts[family] = (counts[family] ?? 0) + n) };
+}

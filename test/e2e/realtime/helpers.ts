@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import * as jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
-import { TEST_JWT_SECRET, TestApp } from '../../setup/app';
+import { TestApp } from '../../setup/app';
 import { http, Json, sleep, TestUser, WsClient } from '../../setup/clients';
+import { claimsFor, signJwt } from '../../setup/tokens';
 
 /** What the upgrade request got: the socket opened, or an HTTP answer instead of the upgrade. */
 export type Handshake = { opened: true; ws: WebSocket } | { opened: false; status: number; body: string };
@@ -24,10 +24,7 @@ export function handshake(app: Pick<TestApp, 'wsUrl'>, headers: Record<string, s
 
 /** A JWT signed with the test secret, as the server issues them, but with a chosen expiry. */
 export function signToken(user: Pick<TestUser, 'id' | 'username'>, expInSeconds: number): string {
-  const iat = Math.floor(Date.now() / 1000);
-  return jwt.sign({ user_id: user.id, username: user.username, jti: randomUUID(), iat, exp: iat + expInSeconds, tv: 0 }, TEST_JWT_SECRET, {
-    algorithm: 'HS256',
-  });
+  return signJwt(claimsFor(user, { exp: Math.floor(Date.now() / 1000) + expInSeconds }));
 }
 
 export async function waitUntil(cond: () => boolean, timeoutMs: number, what = 'condition'): Promise<void> {

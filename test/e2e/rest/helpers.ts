@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { HttpResult } from '../../setup/clients';
 
 /** The protocol's plain error body: exact status and `{"error": text}` (JSON, never HTML). */
@@ -16,14 +15,6 @@ export function expectValidation(r: HttpResult): void {
   });
 }
 
-const b64 = (v: unknown) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
-
-/** A hand-made JWT (to forge expired, unsigned or wrongly signed tokens). */
-export function signJwt(payload: Record<string, unknown>, secret: string, alg: 'HS256' | 'HS512' | 'none' = 'HS256'): string {
-  const head = `${b64({ alg, typ: 'JWT' })}.${b64(payload)}`;
-  if (alg === 'none') return `${head}.`;
-  const h = alg === 'HS256' ? 'sha256' : 'sha512';
-  return `${head}.${createHmac(h, secret).update(head).digest('base64url')}`;
-}
+export { signJwt } from '../../setup/tokens';
 
 export const NIL_UUID = '00000000-0000-4000-8000-000000000000';
