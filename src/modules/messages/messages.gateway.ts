@@ -60,14 +60,11 @@ export class MessagesGateway {
 
   private async syncRoom(socket: WebSocket, me: ReturnType<ConnectionHub['userOf']>, roomId: string, after: number): Promise<void> {
     this.hub.beginSync(socket, roomId);
-    let upTo = after;
-    let lastSeq = after;
-    let delivered = 0; // highest version this catch-up sent
+    let upTo = after; // highest version the client has: its own, or the last this catch-up sent
     let known = 0; // the room's sequence as the catch-up read it
     try {
       for (;;) {
         const page = await this.messages.changes(me, roomId, upTo);
-        lastSeq = page.last_seq;
         known = page.last_seq;
         if (page.resync_required) {
           this.hub.send(socket, { type: 'resync_required', payload: { room_id: roomId, seq: page.last_seq } });
@@ -76,11 +73,10 @@ export class MessagesGateway {
         for (const m of page.data) {
           this.hub.send(socket, frameFor(m, after));
           upTo = Math.max(upTo, m.version);
-          delivered = Math.max(delivered, m.version);
         }
         if (!page.has_more) break;
       }
-      this.hub.send(socket, { type: 'sync_done', payload: { room_id: roomId, seq: Math.max(lastSeq, upTo) } });
+      this.hub.send(socket, { type: 'sync_done', payload: { room_id: roomId, seq: Math.max(known, upTo) } });
     } catch (e) {
       if (e instanceof DomainError) {
         this.hub.send(socket, { type: 'error', payload: { error: e.message, room_id: roomId } });
@@ -89,7 +85,7 @@ export class MessagesGateway {
       throw e;
     } finally {
       // a client's last_seq counts only up to what existed (a bogus one must not mute the room)
-      this.hub.endSync(socket, roomId, upTo, Math.max(delivered, Math.min(after, known)));
+      this.hub.endSync(socket, roomId, upTo, upTo > after ? upTo : Math.min(after, known));
     }
   }
 }
