@@ -1,11 +1,33 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { preparedQuery } from '../../database/prepared';
 import { userColumns } from '../users/user.mapper';
 import { messageColumns, Row } from './message.mapper';
 import { MessagesRepository, NewMessage } from './messages.repository';
 
 const MAX_BATCH = 256;
+
+/** The group commit's one statement (prepared once per connection). */
+const INSERT_BATCH_SQL = `WITH input AS (
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::uuid[], $9::uuid[])
+       WITH ORDINALITY AS t(room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, client_msg_id, ord)
+   ), counts AS (
+     SELECT room_id, count(*)::bigint AS n FROM input GROUP BY room_id
+   ), r AS (
+     UPDATE rooms SET last_seq = rooms.last_seq + c.n, last_message_at = now(), updated_at = now()
+       FROM counts c WHERE rooms.id = c.room_id
+     RETURNING rooms.id, rooms.last_seq - c.n AS base
+   ), numbered AS (
+     SELECT i.*, r.base + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq
+       FROM input i JOIN r ON r.id = i.room_id
+   ), ins AS (
+     INSERT INTO messages (room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, version, client_msg_id)
+     SELECT room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, seq, client_msg_id
+       FROM numbered ORDER BY ord
+     RETURNING *
+   )
+   SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`;
 
 interface Pending {
   m: NewMessage;
@@ -81,26 +103,10 @@ export class MessageWriter {
   /** One statement: sequence numbers for every room in the batch, then all the inserts. */
   private async insertBatch(ms: NewMessage[]): Promise<(Row | null)[]> {
     const col = <K extends keyof NewMessage>(k: K) => ms.map((m) => m[k]);
-    const rows: Row[] = await this.ds.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::uuid[], $9::uuid[])
-           WITH ORDINALITY AS t(room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, client_msg_id, ord)
-       ), counts AS (
-         SELECT room_id, count(*)::bigint AS n FROM input GROUP BY room_id
-       ), r AS (
-         UPDATE rooms SET last_seq = rooms.last_seq + c.n, last_message_at = now(), updated_at = now()
-           FROM counts c WHERE rooms.id = c.room_id
-         RETURNING rooms.id, rooms.last_seq - c.n AS base
-       ), numbered AS (
-         SELECT i.*, r.base + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq
-           FROM input i JOIN r ON r.id = i.room_id
-       ), ins AS (
-         INSERT INTO messages (room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, version, client_msg_id)
-         SELECT room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, seq, client_msg_id
-           FROM numbered ORDER BY ord
-         RETURNING *
-       )
-       SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`,
+    const rows = await preparedQuery<Row>(
+      this.ds,
+      'message_insert_batch',
+      INSERT_BATCH_SQL,
       [
         col('roomId'),
         col('senderId'),

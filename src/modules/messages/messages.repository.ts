@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { preparedQuery } from '../../database/prepared';
 import { userColumns } from '../users/user.mapper';
 import { MESSAGE_SELECT, messageColumns, Row } from './message.mapper';
 
@@ -16,6 +17,17 @@ export interface NewMessage {
   clientMsgId: string | null;
 }
 
+/** One message (idle path of the group commit, and its one-by-one retry); prepared once per connection. */
+const INSERT_ONE_SQL = `WITH r AS (
+     UPDATE rooms SET last_seq = last_seq + 1, last_message_at = now(), updated_at = now()
+      WHERE id = $1 RETURNING last_seq
+   ), ins AS (
+     INSERT INTO messages (room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, version, client_msg_id)
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, r.last_seq, r.last_seq, $9 FROM r
+     RETURNING *
+   )
+   SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`;
+
 /** Every SQL statement about messages. */
 @Injectable()
 export class MessagesRepository {
@@ -27,16 +39,10 @@ export class MessagesRepository {
    * (no gap, no reuse). Returns the row with its sender, or null if the room is gone.
    */
   async insert(m: NewMessage): Promise<Row | null> {
-    const rows = await this.ds.query(
-      `WITH r AS (
-         UPDATE rooms SET last_seq = last_seq + 1, last_message_at = now(), updated_at = now()
-          WHERE id = $1 RETURNING last_seq
-       ), ins AS (
-         INSERT INTO messages (room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, version, client_msg_id)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8, r.last_seq, r.last_seq, $9 FROM r
-         RETURNING *
-       )
-       SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`,
+    const rows = await preparedQuery<Row>(
+      this.ds,
+      'message_insert_one',
+      INSERT_ONE_SQL,
       [m.roomId, m.senderId, m.content, m.type, m.fileUrl, m.fileName, m.fileSize, m.replyToId, m.clientMsgId],
     );
     return rows[0] ?? null;
