@@ -7,6 +7,7 @@ import { APP_CONFIG } from '../config/app-config';
 import type { AppConfig } from '../config/env';
 import { CloseCode, DeliveryOptions, OutFrame, RevocationTarget } from './realtime.types';
 import { RoomOrder } from './room-order';
+import { sendFramed, sendText, textFrame } from './ws-frame';
 
 /** Verifies a first-message token; returns null when invalid, throws DomainError when revoked. */
 export type SocketAuthenticator = (token: string) => Promise<AuthUser | null>;
@@ -41,7 +42,7 @@ export class Conn {
   timer: NodeJS.Timeout | null = null;
   closed = false;
   /** rooms being caught up (sync): live message frames wait here */
-  syncing: Map<string, { data: string; version?: number }[]> | null = null;
+  syncing: Map<string, { data: string | Buffer; version?: number }[]> | null = null;
   /** per room, the version up to which a finished catch-up covered this socket: a live frame at or
    * below it (an event that left after the catch-up had already read its change) is a duplicate */
   synced: Map<string, number> | null = null;
@@ -363,7 +364,10 @@ export class ConnectionHub implements OnModuleDestroy {
     return this.order.released(roomId, version);
   }
 
-  private fanOut(userIds: Iterable<string>, data: string, opts: DeliveryOptions): void {
+  private fanOut(userIds: Iterable<string>, json: string, opts: DeliveryOptions): void {
+    // encoded and framed once, on the first local recipient; every socket gets the same bytes
+    let data: Buffer | undefined;
+    let frame: Buffer | undefined;
     for (const uid of userIds) {
       if (uid === opts.exceptUserId) continue;
       const set = this.byUser.get(uid);
@@ -371,12 +375,14 @@ export class ConnectionHub implements OnModuleDestroy {
       for (const conn of set) {
         if (opts.roomId !== undefined && opts.version !== undefined && (conn.synced?.get(opts.roomId) ?? 0) >= opts.version) continue;
         const held = opts.roomId !== undefined ? conn.syncing?.get(opts.roomId) : undefined;
+        data ??= Buffer.from(json);
         if (held) {
           // a catch-up that cannot keep up with the room is abandoned: the client resyncs
           if (held.length >= MAX_HELD_FRAMES) this.closeConn(conn, CloseCode.TRY_AGAIN_LATER, 'sync backlog overflow');
           else held.push({ data, version: opts.version });
+        } else if (this.writable(conn)) {
+          sendFramed(conn.ws, (frame ??= textFrame(data)), data);
         }
-        else this.sendRaw(conn, data);
       }
     }
   }
@@ -416,15 +422,19 @@ export class ConnectionHub implements OnModuleDestroy {
     this.sendRaw(conn, JSON.stringify(frame));
   }
 
-  private sendRaw(conn: Conn, data: string): void {
+  private sendRaw(conn: Conn, data: string | Buffer): void {
+    if (this.writable(conn)) sendText(conn.ws, data);
+  }
+
+  /** Open and reading: a consumer that stops reading is closed, never silently skipped (it reconnects and resyncs). */
+  private writable(conn: Conn): boolean {
     const ws = conn.ws;
-    if (conn.closed || ws.readyState !== 1) return;
+    if (conn.closed || ws.readyState !== 1) return false;
     if (ws.bufferedAmount > this.config.WS_MAX_BUFFERED_BYTES) {
-      // A consumer that stops reading is closed, never silently skipped: it reconnects and resyncs.
       this.closeConn(conn, CloseCode.TRY_AGAIN_LATER, 'send buffer overflow');
-      return;
+      return false;
     }
-    ws.send(data);
+    return true;
   }
 
   /** Closes the sockets a revocation applies to (logout, password change). */

@@ -1,0 +1,46 @@
+import type { Socket } from 'net';
+import { WebSocket } from 'ws';
+
+/**
+ * Broadcast framing: a frame that goes to many sockets is framed ONCE (WebSocket header + payload
+ * in one buffer, `ws`'s own `Sender.frame`, made public for exactly this) and that buffer is written
+ * to each socket — one write per recipient instead of ws re-framing the payload and writing header
+ * and payload separately every time.
+ *
+ * Writing to the socket directly is only in order with ws's own sends while ws's sender has nothing
+ * queued; it queues only while compressing (permessage-deflate is off here) or reading a Blob
+ * (never sent here). When that does not hold, or the ws internals are not what this expects, the
+ * payload goes through `ws.send` as usual. ws counts the raw write in `bufferedAmount` either way.
+ */
+const { Sender } = WebSocket as unknown as {
+  Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] };
+};
+const TEXT = { fin: true, opcode: 0x1, mask: false, readOnly: false, rsv1: false };
+const TEXT_SEND = { binary: false } as const;
+
+interface WsInternals {
+  _socket?: Socket | null;
+  _sender?: { _state?: number; _bufferedBytes?: number; _queue?: unknown[] } | null;
+}
+
+/** A complete unmasked text frame for `payload` (one buffer). */
+export function textFrame(payload: Buffer): Buffer {
+  const parts = Sender.frame(payload, TEXT);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, parts[0].length + payload.length);
+}
+
+/** Sends a frame made by `textFrame` (falls back to `ws.send(payload)`). The caller checked OPEN. */
+export function sendFramed(ws: WebSocket, frame: Buffer, payload: Buffer): void {
+  const w = ws as unknown as WsInternals;
+  const s = w._sender;
+  if (w._socket && s && s._state === 0 && s._bufferedBytes === 0 && s._queue?.length === 0) {
+    w._socket.write(frame);
+    return;
+  }
+  ws.send(payload, TEXT_SEND);
+}
+
+/** Sends a payload (string or bytes) as one text frame through ws. */
+export function sendText(ws: WebSocket, payload: string | Buffer): void {
+  ws.send(payload, TEXT_SEND);
+}
