@@ -1,3 +1,4 @@
+import { isoDate } from '../../common/iso-date';
 import { prefixedUser, toUserDto, userColumns } from '../users/user.mapper';
 import { MessageDto } from './dto/message.dto';
 
@@ -31,8 +32,8 @@ function core(row: Row, p: string, viewerId: string, online: OnlineFn, senderPre
     is_deleted: row[`${p}is_deleted`] as boolean,
     seq: Number(row[`${p}seq`]),
     version: Number(row[`${p}version`]),
-    created_at: row[`${p}created_at`] as Date,
-    updated_at: row[`${p}updated_at`] as Date,
+    created_at: isoDate(row[`${p}created_at`] as Date),
+    updated_at: isoDate(row[`${p}updated_at`] as Date),
   };
   if (row[`${p}file_url`]) dto.file_url = row[`${p}file_url`] as string;
   if (row[`${p}file_name`]) dto.file_name = row[`${p}file_name`] as string;

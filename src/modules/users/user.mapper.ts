@@ -1,3 +1,4 @@
+import { isoDate } from '../../common/iso-date';
 import { UserDto } from './dto/user.dto';
 
 /** A users row as the repositories select it (USER_COLUMNS). */
@@ -26,9 +27,9 @@ export function toUserDto(row: UserRow, viewerId: string | null, online?: boolea
     avatar: row.avatar ?? '',
     status: row.status ?? '',
     is_online: online ?? row.is_online,
-    last_seen: row.last_seen,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
+    last_seen: isoDate(row.last_seen),
+    created_at: isoDate(row.created_at),
+    updated_at: isoDate(row.updated_at),
   };
   if (viewerId === row.id) {
     return { id: dto.id, username: dto.username, email: row.email, ...dtoRest(dto) };

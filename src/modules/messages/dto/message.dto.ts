@@ -19,8 +19,8 @@ export class MessageDto {
   @ApiProperty({ description: 'position in the room sequence when created (extension)' }) seq: number;
   @ApiProperty({ description: 'room sequence number of the latest change (extension)' }) version: number;
   @ApiPropertyOptional({ format: 'uuid', description: "the sender's idempotency key (extension)" }) client_msg_id?: string;
-  @ApiProperty({ format: 'date-time' }) created_at: Date;
-  @ApiProperty({ format: 'date-time' }) updated_at: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) created_at: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updated_at: string;
 }
 
 /** REST body for POST /rooms/:id/messages: the WebSocket send_message payload without room_id. */

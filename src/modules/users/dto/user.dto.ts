@@ -7,9 +7,9 @@ export class UserDto {
   @ApiProperty({ description: '"" when unset, else /static/uploads/…' }) avatar: string;
   @ApiProperty({ example: 'Hey there! I am using ChatApp' }) status: string;
   @ApiProperty() is_online: boolean;
-  @ApiProperty({ format: 'date-time' }) last_seen: Date;
-  @ApiProperty({ format: 'date-time' }) created_at: Date;
-  @ApiProperty({ format: 'date-time' }) updated_at: Date;
+  @ApiProperty({ type: String, format: 'date-time' }) last_seen: string;
+  @ApiProperty({ type: String, format: 'date-time' }) created_at: string;
+  @ApiProperty({ type: String, format: 'date-time' }) updated_at: string;
 }
 
 export class UserListDto {
