@@ -25,6 +25,8 @@ const PIN = NPROC >= 2 && existsSync('/usr/bin/taskset');
 const DB_BASE = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL || '';
 const JWT_SECRET = randomBytes(32).toString('hex');
+// e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every server process (B and C)
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
 
 const P = QUICK
@@ -72,10 +74,10 @@ async function startServer(kind, extraEnv = {}) {
   const port = await freePort();
   let argv, env;
   if (kind === 'B') {
-    argv = [path.join(__dirname, 'baseline.js')];
+    argv = [...NODE_ARGS, path.join(__dirname, 'baseline.js')];
     env = { PATH: process.env.PATH, PORT: String(port), DATABASE_URL: DB_URL, ...extraEnv };
   } else {
-    argv = [path.join(DIST, 'main.js')];
+    argv = [...NODE_ARGS, path.join(DIST, 'main.js')];
     env = {
       PATH: process.env.PATH,
       PORT: String(port),
