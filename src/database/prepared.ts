@@ -4,8 +4,8 @@ import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 /**
  * A named (server-side prepared) statement on the DataSource's own pool. PostgreSQL parses and
- * plans it once per connection instead of on every call — for the hot statements (the message
- * insert, the revocation check) planning costs more than executing. Errors come back wrapped
+ * plans it once per connection instead of on every call — for the message insert's CTE planning
+ * cost about as much as executing. Errors come back wrapped
  * like TypeORM's own (`QueryFailedError` with `driverError`), so callers handle both alike.
  */
 export async function preparedQuery<T = Record<string, unknown>>(ds: DataSource, name: string, text: string, values: unknown[]): Promise<T[]> {

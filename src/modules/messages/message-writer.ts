@@ -2,9 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { preparedQuery } from '../../database/prepared';
-import { userColumns } from '../users/user.mapper';
-import { messageColumns, Row } from './message.mapper';
-import { MessagesRepository, NewMessage } from './messages.repository';
+import { Row } from './message.mapper';
+import { MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
 
 const MAX_BATCH = 256;
 
@@ -27,7 +26,7 @@ const INSERT_BATCH_SQL = `WITH input AS (
        FROM numbered ORDER BY ord
      RETURNING *
    )
-   SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`;
+   ${SELECT_INSERTED}`;
 
 interface Pending {
   m: NewMessage;

@@ -17,6 +17,9 @@ export interface NewMessage {
   clientMsgId: string | null;
 }
 
+/** Closes an insert statement whose CTE `ins` returns the new rows: each row with its sender (s_*). */
+export const SELECT_INSERTED = `SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`;
+
 /** One message (idle path of the group commit, and its one-by-one retry); prepared once per connection. */
 const INSERT_ONE_SQL = `WITH r AS (
      UPDATE rooms SET last_seq = last_seq + 1, last_message_at = now(), updated_at = now()
@@ -26,7 +29,7 @@ const INSERT_ONE_SQL = `WITH r AS (
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, r.last_seq, r.last_seq, $9 FROM r
      RETURNING *
    )
-   SELECT ${messageColumns('ins')}, ${userColumns('s', 's_')} FROM ins JOIN users s ON s.id = ins.sender_id`;
+   ${SELECT_INSERTED}`;
 
 /** Every SQL statement about messages. */
 @Injectable()
