@@ -134,14 +134,20 @@ export class RoomsRepository {
     return rows[0]?.read_at ?? null;
   }
 
-  /** Everyone who shares at least one room with the user (presence audience). */
-  async contactsOf(userId: string): Promise<string[]> {
-    const rows: { user_id: string }[] = await this.ds.query(
-      `SELECT DISTINCT o.user_id FROM room_members mine JOIN room_members o ON o.room_id = mine.room_id
-        WHERE mine.user_id = $1 AND o.user_id <> $1`,
-      [userId],
+  /** Per user, everyone who shares a room with them (presence audience), for many users in one query. */
+  async contactsOfMany(userIds: string[]): Promise<Map<string, string[]>> {
+    const rows: { of: string; user_id: string }[] = await this.ds.query(
+      `SELECT DISTINCT mine.user_id AS of, o.user_id FROM room_members mine JOIN room_members o ON o.room_id = mine.room_id
+        WHERE mine.user_id = ANY($1::uuid[]) AND o.user_id <> mine.user_id`,
+      [userIds],
     );
-    return rows.map((r) => r.user_id);
+    const out = new Map<string, string[]>();
+    for (const r of rows) {
+      const list = out.get(r.of);
+      if (list) list.push(r.user_id);
+      else out.set(r.of, [r.user_id]);
+    }
+    return out;
   }
 
   /** Users who share a direct room with the user (profile_updated audience). */

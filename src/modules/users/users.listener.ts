@@ -1,22 +1,20 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { PresenceEvent } from '../../realtime/connection-hub';
 import { PRESENCE_OFFLINE, PRESENCE_ONLINE, RealtimeService } from '../../realtime/realtime.service';
 import { RevocationTarget } from '../../realtime/realtime.types';
 import { RoomsRepository } from '../rooms/rooms.repository';
+import { PresenceAnnouncer } from './presence.announcer';
 import { toUserDto } from './user.mapper';
-import { UsersRepository } from './users.repository';
 import { PROFILE_UPDATED, ProfileUpdatedEvent, TOKENS_REVOKED } from './users.events';
 
 /** Profile changes, presence and revocations become pushes. */
 @Injectable()
 export class UsersListener {
-  private readonly logger = new Logger('Presence');
-
   constructor(
     private readonly realtime: RealtimeService,
     private readonly rooms: RoomsRepository,
-    private readonly users: UsersRepository,
+    private readonly presence: PresenceAnnouncer,
   ) {}
 
   @OnEvent(PROFILE_UPDATED, { async: true, promisify: true, suppressErrors: true })
@@ -31,23 +29,13 @@ export class UsersListener {
     this.realtime.revoke(t);
   }
 
-  @OnEvent(PRESENCE_ONLINE, { async: true, promisify: true, suppressErrors: true })
-  async onOnline(e: PresenceEvent): Promise<void> {
-    await this.presence(e, true);
+  @OnEvent(PRESENCE_ONLINE)
+  onOnline(e: PresenceEvent): void {
+    this.presence.announce(e, true);
   }
 
-  @OnEvent(PRESENCE_OFFLINE, { async: true, promisify: true, suppressErrors: true })
-  async onOffline(e: PresenceEvent): Promise<void> {
-    await this.presence(e, false);
-  }
-
-  private async presence(e: PresenceEvent, online: boolean): Promise<void> {
-    try {
-      const username = (await this.users.setOnline(e.userId, online)) ?? e.username;
-      const contacts = await this.rooms.contactsOf(e.userId);
-      this.realtime.toUsers(contacts, { type: online ? 'user_online' : 'user_offline', payload: { user_id: e.userId, username: e.username || username } });
-    } catch (err) {
-      this.logger.warn({ err, userId: e.userId }, 'presence update failed');
-    }
+  @OnEvent(PRESENCE_OFFLINE)
+  onOffline(e: PresenceEvent): void {
+    this.presence.announce(e, false);
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Batcher } from '../../common/batcher';
 import { USER_COLUMNS, UserRow } from './user.mapper';
 
 export interface UserAuthRow extends UserRow {
@@ -8,6 +9,12 @@ export interface UserAuthRow extends UserRow {
   username_changed_at: Date | null;
   token_version: number;
   token_keep_jti: string | null;
+}
+
+export interface TokenState {
+  token_version: number;
+  token_keep_jti: string | null;
+  revoked: boolean;
 }
 
 /** Every SQL statement about users. */
@@ -57,16 +64,29 @@ export class UsersRepository {
     return rows.length > 0;
   }
 
-  /** Token state for the revocation check: one round trip per protected request. */
-  async tokenState(userId: string, jti: string): Promise<{ token_version: number; token_keep_jti: string | null; revoked: boolean } | null> {
-    const rows = await this.ds.query(
-      `SELECT u.token_version, u.token_keep_jti,
-              EXISTS (SELECT 1 FROM token_blacklists b WHERE b.jti = $2 AND b.expires_at > now()) AS revoked
-         FROM users u WHERE u.id = $1`,
-      [userId, jti],
-    );
-    return rows[0] ?? null;
+  /**
+   * Revocation state of a token (its user's token version, and whether the jti is blacklisted);
+   * null when the user does not exist. Asked on every authenticated request and WebSocket
+   * handshake: concurrent asks go to the database together (one query per batch, see Batcher), and
+   * an ask never joins a query that started before it, so a revocation committed before the ask is
+   * always seen.
+   */
+  tokenState(userId: string, jti: string): Promise<TokenState | null> {
+    return this.tokenStates.add({ userId, jti });
   }
+
+  private readonly tokenStates = new Batcher<{ userId: string; jti: string }, TokenState | null>(async (asks) => {
+    const rows: (TokenState & { i: string })[] = await this.ds.query(
+      `SELECT q.i, u.token_version, u.token_keep_jti,
+              EXISTS (SELECT 1 FROM token_blacklists b WHERE b.jti = q.jti AND b.expires_at > now()) AS revoked
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(user_id, jti, i)
+         JOIN users u ON u.id = q.user_id`,
+      [asks.map((a) => a.userId), asks.map((a) => a.jti)],
+    );
+    const out: (TokenState | null)[] = asks.map(() => null);
+    for (const { i, ...state } of rows) out[Number(i) - 1] = state;
+    return out;
+  }, 500);
 
   async updateProfile(id: string, patch: { status?: string; avatar?: string }): Promise<UserRow | null> {
     const rows = await this.ds.query(
@@ -112,10 +132,20 @@ export class UsersRepository {
     );
   }
 
-  /** Stored presence flag; returns the username (presence events of swept instances lack it). */
-  async setOnline(id: string, online: boolean): Promise<string | null> {
-    const r = await this.ds.query(`UPDATE users SET is_online = $2, last_seen = now() WHERE id = $1 RETURNING username`, [id, online]);
-    return (firstRow(r) as { username?: string } | null)?.username ?? null;
+  /**
+   * Stored presence flags of many users in one statement (ids distinct); returns id → username of
+   * those that exist (presence events of swept instances lack the name).
+   */
+  async setOnlineMany(states: { id: string; online: boolean }[]): Promise<Map<string, string>> {
+    const r: unknown = await this.ds.query(
+      `UPDATE users u SET is_online = s.online, last_seen = now()
+         FROM unnest($1::uuid[], $2::boolean[]) AS s(id, online)
+        WHERE u.id = s.id RETURNING u.id, u.username`,
+      [states.map((s) => s.id), states.map((s) => s.online)],
+    );
+    // UPDATE … RETURNING through DataSource.query yields [rows, count]
+    const rows = (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as { id: string; username: string }[];
+    return new Map(rows.map((x) => [x.id, x.username]));
   }
 
   async resetOnline(exceptIds: string[] = []): Promise<void> {

@@ -90,6 +90,30 @@ describe('realtime: handshake and authentication', () => {
     expect(c.all('user_online')).toHaveLength(0);
   });
 
+  it('concurrent handshakes are checked for revocation together, each with its own outcome', async () => {
+    // the revocation reads of handshakes arriving together share one query: a revoked token in the
+    // middle of a burst must still be refused, and every valid one accepted
+    const users = await Promise.all([0, 1, 2, 3, 4, 5].map(() => registerUser(app, 'hb')));
+    for (const u of [users[1], users[4]]) {
+      expect((await http(app, 'POST', '/api/v1/auth/logout', { token: u.token })).status).toBe(200);
+    }
+    const revoked = (i: number) => i % 6 === 1 || i % 6 === 4;
+    const results = await Promise.all(
+      Array.from({ length: 48 }, (_, i) => handshake(app, { authorization: `Bearer ${users[i % 6].token}` })),
+    );
+    results.forEach((h, i) => {
+      if (revoked(i)) {
+        expect(h).toMatchObject({ opened: false, status: 401 });
+      } else {
+        expect(h.opened).toBe(true);
+        if (h.opened) h.ws.close();
+      }
+    });
+    // and REST requests in parallel get the same answers
+    const rest = await Promise.all(users.map((u) => http(app, 'GET', '/api/v1/auth/me', { token: u.token })));
+    expect(rest.map((r) => r.status)).toEqual([200, 401, 200, 200, 401, 200]);
+  });
+
   it('Origin: a disallowed Origin is 403 before the upgrade; an allowed one and none are accepted; a plain GET is 400', async () => {
     const bad = await handshake(app, { origin: 'https://evil.example' });
     expect(bad).toMatchObject({ opened: false, status: 403 });

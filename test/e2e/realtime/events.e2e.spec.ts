@@ -353,4 +353,28 @@ describe('realtime: presence with several devices', () => {
     expect(s.all('user_offline')).toEqual([]);
     [f, s].forEach((c) => c.close());
   }, 20_000);
+
+  it('a connect storm: every user announced once, with its name, to a contact; then every one offline', async () => {
+    // presence transitions arriving together are stored and announced in batches
+    const watcher = await registerUser(app, 'pw');
+    const crowd = await Promise.all(Array.from({ length: 24 }, () => registerUser(app, 'pc')));
+    await roomWith(app, [watcher, ...crowd]);
+    const w = await connectWs(app, watcher.token);
+    const socks = await Promise.all(crowd.map((u, i) => connectWs(app, u.token, i % 2 ? 'header' : 'message')));
+    for (const u of crowd) {
+      expect((await w.waitFor('user_online', (x) => x.user_id === u.id)).payload).toEqual({ user_id: u.id, username: u.username });
+    }
+    await sleep(200);
+    for (const u of crowd) expect(w.all('user_online').filter((x) => x.payload.user_id === u.id)).toHaveLength(1);
+    const seen = await Promise.all(crowd.map((u) => http(app, 'GET', `/api/v1/users/${u.id}`, { token: watcher.token })));
+    expect(seen.map((r) => r.body.is_online)).toEqual(crowd.map(() => true));
+
+    socks.forEach((c) => c.close());
+    for (const u of crowd) {
+      expect((await w.waitFor('user_offline', (x) => x.user_id === u.id, 8000)).payload).toEqual({ user_id: u.id, username: u.username });
+    }
+    const after = await Promise.all(crowd.map((u) => http(app, 'GET', `/api/v1/users/${u.id}`, { token: watcher.token })));
+    expect(after.map((r) => r.body.is_online)).toEqual(crowd.map(() => false));
+    w.close();
+  }, 30_000);
 });

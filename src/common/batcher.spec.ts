@@ -1,0 +1,47 @@
+import { Batcher } from './batcher';
+
+describe('Batcher', () => {
+  it('handles an item at once when idle, and queues later ones into one next batch', async () => {
+    const calls: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const b = new Batcher<number, number>(async (items) => {
+      calls.push(items);
+      if (calls.length === 1) await gate;
+      return items.map((x) => x * 10);
+    }, 100);
+    const first = b.add(1);
+    const rest = [b.add(2), b.add(3), b.add(4)];
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([[1]]);
+    release();
+    expect(await first).toBe(10);
+    expect(await Promise.all(rest)).toEqual([20, 30, 40]);
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('splits at maxBatch and keeps arrival order', async () => {
+    const calls: number[][] = [];
+    const b = new Batcher<number, number>(async (items) => {
+      calls.push(items);
+      return items;
+    }, 2);
+    const out = await Promise.all([1, 2, 3, 4, 5].map((x) => b.add(x)));
+    expect(out).toEqual([1, 2, 3, 4, 5]);
+    expect(calls).toEqual([[1], [2, 3], [4, 5]]);
+  });
+
+  it('rejects every item of a failed batch and goes on with the next', async () => {
+    let n = 0;
+    const b = new Batcher<string, string>(async (items) => {
+      if (n++ === 1) throw new Error('boom');
+      return items.map((s) => s.toUpperCase());
+    }, 10);
+    const a = b.add('a');
+    const failed = [b.add('b'), b.add('c')];
+    expect(await a).toBe('A');
+    for (const f of failed) await expect(f).rejects.toThrow('boom');
+    expect(await b.add('d')).toBe('D');
+    await b.idle();
+  });
+});
