@@ -17,9 +17,33 @@ const { Sender } = WebSocket as unknown as {
 };
 const TEXT = { fin: true, opcode: 0x1, mask: false, readOnly: false, rsv1: false };
 const TEXT_SEND = { binary: false } as const;
+const HELD = Symbol('chatapp.held');
+
+/**
+ * Frames written to one socket during one tick leave in one write: the first write of the tick
+ * corks the socket, and a single `process.nextTick` — after the promise callbacks of this tick,
+ * before any further I/O — uncorks every socket corked meanwhile. A group commit resolving many
+ * sends, a presence batch, an echo followed by its ack: one system call per socket instead of one
+ * per frame. No frame waits past the end of the callback that produced it.
+ */
+let held: Socket[] = [];
+function holdForTick(sock: Socket & { [HELD]?: boolean }): void {
+  if (sock[HELD]) return;
+  sock[HELD] = true;
+  sock.cork();
+  if (held.push(sock) === 1) process.nextTick(releaseHeld);
+}
+function releaseHeld(): void {
+  const list = held;
+  held = [];
+  for (const sock of list as (Socket & { [HELD]?: boolean })[]) {
+    sock[HELD] = false;
+    sock.uncork();
+  }
+}
 
 interface WsInternals {
-  _socket?: Socket | null;
+  _socket?: (Socket & { [HELD]?: boolean }) | null;
   _sender?: { _state?: number; _bufferedBytes?: number; _queue?: unknown[] } | null;
 }
 
@@ -33,6 +57,7 @@ export function textFrame(payload: Buffer): Buffer {
 export function sendFramed(ws: WebSocket, frame: Buffer, payload: Buffer): void {
   const w = ws as unknown as WsInternals;
   const s = w._sender;
+  if (w._socket) holdForTick(w._socket);
   if (w._socket && s && s._state === 0 && s._bufferedBytes === 0 && s._queue?.length === 0) {
     w._socket.write(frame);
     return;
@@ -42,5 +67,7 @@ export function sendFramed(ws: WebSocket, frame: Buffer, payload: Buffer): void 
 
 /** Sends a payload (string or bytes) as one text frame through ws. */
 export function sendText(ws: WebSocket, payload: string | Buffer): void {
+  const sock = (ws as unknown as WsInternals)._socket;
+  if (sock) holdForTick(sock);
   ws.send(payload, TEXT_SEND);
 }
