@@ -24,9 +24,14 @@ function names(prefix: string) {
 const HEARTBEAT_MS = 5_000;
 const ALIVE_TTL_S = 15;
 
-/** What travels between instances. */
+/**
+ * What travels between instances. A delivery travels as its header's JSON, a newline, then the
+ * frame exactly as serialized for the local sockets (JSON.stringify never emits a raw newline):
+ * nesting the frame as a JSON string would escape every quote of it here and unescape it there.
+ */
+type DeliverHeader = { t: 'deliver'; o: string; u: string[]; x?: string; r?: string; v?: number };
 type Envelope =
-  | { t: 'deliver'; o: string; u: string[]; d: string; x?: string; r?: string; v?: number }
+  | (DeliverHeader & { d: string })
   | { t: 'revoke'; o: string; target: RevocationTarget }
   | { t: 'presence'; o: string; u: string; on: boolean }
   | { t: 'membership'; o: string; room: string };
@@ -98,8 +103,10 @@ export class RedisRealtimeService extends RealtimeService implements OnApplicati
   toUsers(userIds: Iterable<string>, frame: OutFrame, opts: DeliveryOptions = {}): void {
     const ids = Array.isArray(userIds) ? (userIds as string[]) : [...userIds];
     const data = JSON.stringify(frame);
+    // published first: the other instances' hop overlaps this instance's own fan-out
+    const header: DeliverHeader = { t: 'deliver', o: this.instanceId, u: ids, x: opts.exceptUserId, r: opts.roomId, v: opts.version };
+    this.publishRaw(`${JSON.stringify(header)}\n${data}`);
     this.hub.deliverLocal(ids, data, opts);
-    this.publish({ t: 'deliver', o: this.instanceId, u: ids, d: data, x: opts.exceptUserId, r: opts.roomId, v: opts.version });
   }
 
   revoke(target: RevocationTarget): void {
@@ -120,18 +127,23 @@ export class RedisRealtimeService extends RealtimeService implements OnApplicati
     this.publish({ t: 'membership', o: this.instanceId, room: e.roomId });
   }
 
-  private publish(env: Envelope): void {
+  private publish(env: Exclude<Envelope, { t: 'deliver' }>): void {
+    this.publishRaw(JSON.stringify(env));
+  }
+
+  private publishRaw(raw: string): void {
     if (this.pub.status !== 'ready') {
       this.loud('redis not connected: event delivered on this instance only', null);
       return;
     }
-    this.pub.publish(this.k.channel, JSON.stringify(env)).catch((e) => this.loud('redis publish failed', e));
+    this.pub.publish(this.k.channel, raw).catch((e) => this.loud('redis publish failed', e));
   }
 
   private onEnvelope(raw: string): void {
     let env: Envelope;
     try {
-      env = JSON.parse(raw);
+      const nl = raw.indexOf('\n');
+      env = nl < 0 ? JSON.parse(raw) : { ...(JSON.parse(raw.slice(0, nl)) as DeliverHeader), d: raw.slice(nl + 1) };
     } catch {
       return;
     }
