@@ -210,6 +210,9 @@ describe('faults', () => {
       await req(t, 'POST', `/api/v1/rooms/${room.body.id}/join`, { token: b.token });
       const wa: WsClient = await connectWs(t, a.token);
       const wb: WsClient = await connectWs(t, b.token);
+      // a message before the outage: the writer holds a connection that the outage then breaks
+      wa.send('send_message', { room_id: room.body.id, content: 'before the outage' });
+      await wb.waitFor('new_message', (p) => p.content === 'before the outage');
 
       await proxy.cut();
       const outageStart = Date.now();
@@ -291,7 +294,7 @@ describe('faults', () => {
       await receiver.waitFor('new_message', (p) => p.content === 'after the outage');
       // nothing from the outage was stored
       const hist = await req(t, 'GET', `/api/v1/rooms/${room.body.id}/messages`, { token: b.token });
-      expect(hist.body.data.map((m: Json) => m.content)).toEqual(['after the outage']);
+      expect(hist.body.data.map((m: Json) => m.content)).toEqual(['before the outage', 'after the outage']);
       // eslint-disable-next-line no-console
       console.log(
         `faults (b) database outage 10 s: ${statuses.length} requests all 503 JSON, slowest ${worst.toFixed(0)} ms; sockets ${[wa, wb].map((c) => c.closeCode ?? 'open').join('/')}; recovered ${recovered} ms after the database returned`,

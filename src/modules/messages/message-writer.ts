@@ -1,7 +1,8 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { preparedQuery } from '../../database/prepared';
+import { isServerError, poolOf, preparedQuery } from '../../database/prepared';
 import { Row } from './message.mapper';
 import { MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
 
@@ -41,15 +42,21 @@ interface Pending {
  * so no gap and no reuse. Idle, a send is written at once (no added latency); under load the
  * database sees a few large statements instead of thousands of small ones.
  *
+ * The writer keeps one connection of the pool for itself, so that when a batch commits the next
+ * one is on the wire at once, before the committed batch's callers go on to fan out: the
+ * database writes batch k+1 while this process delivers batch k (through the pool, taking a
+ * connection waits behind everything already queued on the event loop).
+ *
  * A batch that fails as a whole (a client_msg_id retry, a reply to a deleted message, a
  * deadlock with another instance) is retried one message at a time, so each caller gets its
  * own outcome.
  */
 @Injectable()
-export class MessageWriter {
+export class MessageWriter implements OnModuleDestroy {
   private readonly logger = new Logger('MessageWriter');
   private queue: Pending[] = [];
   private writing = false;
+  private conn: PoolClient | null = null;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -69,41 +76,83 @@ export class MessageWriter {
     while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
+  async onModuleDestroy(): Promise<void> {
+    await this.idle();
+    this.dropConnection();
+  }
+
   private async flush(): Promise<void> {
     this.writing = true;
+    let settle: (() => void) | null = null;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
-        if (batch.length === 1) {
-          await this.writeOne(batch[0]);
-          continue;
-        }
-        try {
-          const rows = await this.insertBatch(batch.map((p) => p.m));
-          batch.forEach((p, i) => p.resolve(rows[i]));
-        } catch (e) {
-          this.logger.debug({ err: e, size: batch.length }, 'batch failed, writing one by one');
-          for (const p of batch) await this.writeOne(p);
-        }
+        const written = this.writeBatch(this.queue.splice(0, MAX_BATCH)); // on the wire now
+        settle?.(); // then the previous batch's callers go on (fan-out) while the database works
+        settle = await written;
       }
     } finally {
+      settle?.();
       this.writing = false;
     }
   }
 
-  private async writeOne(p: Pending): Promise<void> {
+  /** Writes a batch; resolves with what hands each caller its outcome (never rejects). */
+  private async writeBatch(batch: Pending[]): Promise<() => void> {
     try {
-      p.resolve(await this.repo.insert(p.m));
+      const conn = this.conn ?? (await this.connect());
+      if (batch.length === 1) {
+        const row = await this.onConnection(() => this.repo.insert(batch[0].m, conn));
+        return () => batch[0].resolve(row);
+      }
+      const rows = await this.onConnection(() => this.insertBatch(conn, batch.map((p) => p.m)));
+      return () => batch.forEach((p, i) => p.resolve(rows[i]));
     } catch (e) {
-      p.reject(e);
+      if (batch.length === 1) return () => batch[0].reject(e);
+      this.logger.debug({ err: e, size: batch.length }, 'batch failed, writing one by one');
+      const outcomes: { row?: Row | null; err?: unknown }[] = [];
+      for (const p of batch) {
+        try {
+          outcomes.push({ row: await this.repo.insert(p.m) });
+        } catch (err) {
+          outcomes.push({ err });
+        }
+      }
+      return () => batch.forEach((p, i) => (outcomes[i].err === undefined ? p.resolve(outcomes[i].row ?? null) : p.reject(outcomes[i].err)));
     }
   }
 
+  /** A statement on the writer's connection; a broken connection is given back and replaced on the next batch. */
+  private async onConnection<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (!isServerError(e)) this.dropConnection(e);
+      throw e;
+    }
+  }
+
+  private async connect(): Promise<PoolClient> {
+    const conn = await poolOf(this.ds).connect();
+    conn.on('error', (err) => {
+      if (this.conn === conn) this.dropConnection(err);
+    });
+    this.conn = conn;
+    return conn;
+  }
+
+  private dropConnection(err?: unknown): void {
+    const conn = this.conn;
+    if (!conn) return;
+    this.conn = null;
+    if (err) this.logger.warn({ err }, 'writer connection lost; the next batch takes a new one');
+    conn.release(err instanceof Error ? err : err === undefined ? undefined : true);
+  }
+
   /** One statement: sequence numbers for every room in the batch, then all the inserts. */
-  private async insertBatch(ms: NewMessage[]): Promise<(Row | null)[]> {
+  private async insertBatch(conn: PoolClient, ms: NewMessage[]): Promise<(Row | null)[]> {
     const col = <K extends keyof NewMessage>(k: K) => ms.map((m) => m[k]);
     const rows = await preparedQuery<Row>(
-      this.ds,
+      conn,
       'message_insert_batch',
       INSERT_BATCH_SQL,
       [

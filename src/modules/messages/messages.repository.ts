@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery } from '../../database/prepared';
 import { userColumns } from '../users/user.mapper';
@@ -41,9 +42,9 @@ export class MessagesRepository {
    * transaction): the room row lock orders concurrent senders, a failure rolls the number back
    * (no gap, no reuse). Returns the row with its sender, or null if the room is gone.
    */
-  async insert(m: NewMessage): Promise<Row | null> {
+  async insert(m: NewMessage, on?: PoolClient): Promise<Row | null> {
     const rows = await preparedQuery<Row>(
-      this.ds,
+      on ?? this.ds,
       'message_insert_one',
       INSERT_ONE_SQL,
       [m.roomId, m.senderId, m.content, m.type, m.fileUrl, m.fileName, m.fileSize, m.replyToId, m.clientMsgId],
