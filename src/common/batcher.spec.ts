@@ -1,4 +1,4 @@
-import { Batcher } from './batcher';
+import { Batcher, Failed } from './batcher';
 
 describe('Batcher', () => {
   it('handles an item at once when idle, and queues later ones into one next batch', async () => {
@@ -43,5 +43,24 @@ describe('Batcher', () => {
     for (const f of failed) await expect(f).rejects.toThrow('boom');
     expect(await b.add('d')).toBe('D');
     await b.idle();
+  });
+
+  it('a Failed result rejects that item alone', async () => {
+    const b = new Batcher<number, number>(async (items) => items.map((x) => (x % 2 ? new Failed(new Error(`odd ${x}`)) : x)), 10);
+    const out = await Promise.allSettled([1, 2, 3, 4].map((x) => b.add(x)));
+    expect(out.map((o) => (o.status === 'fulfilled' ? o.value : (o.reason as Error).message))).toEqual(['odd 1', 2, 'odd 3', 4]);
+  });
+
+  it('starts the next batch before the callers of the finished one resume', async () => {
+    const log: string[] = [];
+    const b = new Batcher<string, string>(async (items) => {
+      log.push(`start ${items.join(',')}`);
+      await new Promise((r) => setTimeout(r, 5));
+      return items;
+    }, 10);
+    const first = b.add('a').then(() => log.push('resumed a'));
+    const second = b.add('b').then(() => log.push('resumed b'));
+    await Promise.all([first, second]);
+    expect(log).toEqual(['start a', 'start b', 'resumed a', 'resumed b']);
   });
 });

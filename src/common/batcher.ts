@@ -3,16 +3,21 @@
  * a batch is running, new items queue and the next batch takes them all (up to `maxBatch`). Under
  * load the database sees a few statements over many rows instead of one round trip per item.
  *
- * `handle` gets the items in arrival order and returns one result per item, in the same order; if
- * it throws, every item of that batch is rejected with the error. A batch starts only after the
- * previous one finished, so an item never rides on a statement that began before it arrived.
+ * `handle` gets the items in arrival order and returns one result per item, in the same order; a
+ * result wrapped in `Failed` rejects that item alone, and if `handle` throws every item of the
+ * batch is rejected with the error. A batch starts only after the previous one finished, so an
+ * item never rides on a statement that began before it arrived.
+ *
+ * Pipelined: the callers of a finished batch resume in promise callbacks, after the next batch's
+ * `handle` has run up to its first await (e.g. written its statement on an idle connection), so
+ * their follow-up work overlaps the next batch.
  */
 export class Batcher<I, O> {
   private queue: { item: I; resolve(o: O): void; reject(e: unknown): void }[] = [];
   private running = false;
 
   constructor(
-    private readonly handle: (items: I[]) => Promise<O[]>,
+    private readonly handle: (items: I[]) => Promise<(O | Failed)[]>,
     private readonly maxBatch: number,
   ) {}
 
@@ -35,7 +40,7 @@ export class Batcher<I, O> {
         const batch = this.queue.splice(0, this.maxBatch);
         try {
           const out = await this.handle(batch.map((b) => b.item));
-          batch.forEach((b, i) => b.resolve(out[i]));
+          batch.forEach((b, i) => (out[i] instanceof Failed ? b.reject((out[i] as Failed).error) : b.resolve(out[i] as O)));
         } catch (e) {
           for (const b of batch) b.reject(e);
         }
@@ -44,4 +49,9 @@ export class Batcher<I, O> {
       this.running = false;
     }
   }
+}
+
+/** A per-item failure in a batch's results: that item's promise rejects with `error`. */
+export class Failed {
+  constructor(readonly error: unknown) {}
 }

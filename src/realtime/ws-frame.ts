@@ -55,14 +55,13 @@ export function textFrame(payload: Buffer): Buffer {
 
 /** Sends a frame made by `textFrame` (falls back to `ws.send(payload)`). The caller checked OPEN. */
 export function sendFramed(ws: WebSocket, frame: Buffer, payload: Buffer): void {
-  const w = ws as unknown as WsInternals;
-  const s = w._sender;
-  if (w._socket) holdForTick(w._socket);
-  if (w._socket && s && s._state === 0 && s._bufferedBytes === 0 && s._queue?.length === 0) {
-    w._socket.write(frame);
+  const { _socket: sock, _sender: s } = ws as unknown as WsInternals;
+  if (sock && s && s._state === 0 && s._bufferedBytes === 0 && s._queue?.length === 0) {
+    holdForTick(sock);
+    sock.write(frame);
     return;
   }
-  ws.send(payload, TEXT_SEND);
+  sendText(ws, payload);
 }
 
 /** Sends a payload (string or bytes) as one text frame through ws. */

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
+import { Batcher, Failed } from '../../common/batcher';
 import { isServerError, poolOf, preparedQuery } from '../../database/prepared';
 import { Row } from './message.mapper';
 import { MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
@@ -29,18 +30,12 @@ const INSERT_BATCH_SQL = `WITH input AS (
    )
    ${SELECT_INSERTED}`;
 
-interface Pending {
-  m: NewMessage;
-  resolve(row: Row | null): void;
-  reject(e: unknown): void;
-}
-
 /**
  * Group commit for new messages. While one batch is being written, new sends queue up; the next
  * batch writes them all in ONE statement: each room's `last_seq` moves once by the number of its
  * messages, and the messages take consecutive numbers in arrival order — still one transaction,
  * so no gap and no reuse. Idle, a send is written at once (no added latency); under load the
- * database sees a few large statements instead of thousands of small ones.
+ * database sees a few large statements instead of thousands of small ones (see Batcher).
  *
  * The writer keeps one connection of the pool for itself, so that when a batch commits the next
  * one is on the wire at once, before the committed batch's callers go on to fan out: the
@@ -54,8 +49,7 @@ interface Pending {
 @Injectable()
 export class MessageWriter implements OnModuleDestroy {
   private readonly logger = new Logger('MessageWriter');
-  private queue: Pending[] = [];
-  private writing = false;
+  private readonly batches = new Batcher<NewMessage, Row | null>((ms) => this.writeBatch(ms), MAX_BATCH);
   private conn: PoolClient | null = null;
 
   constructor(
@@ -65,15 +59,12 @@ export class MessageWriter implements OnModuleDestroy {
 
   /** Resolves after the commit with the stored row (with sender), or null if the room is gone. */
   write(m: NewMessage): Promise<Row | null> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ m, resolve, reject });
-      if (!this.writing) void this.flush();
-    });
+    return this.batches.add(m);
   }
 
   /** Resolves when everything queued so far is written (graceful shutdown). */
-  async idle(): Promise<void> {
-    while (this.writing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+  idle(): Promise<void> {
+    return this.batches.idle();
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -81,43 +72,18 @@ export class MessageWriter implements OnModuleDestroy {
     this.dropConnection();
   }
 
-  private async flush(): Promise<void> {
-    this.writing = true;
-    let settle: (() => void) | null = null;
-    try {
-      while (this.queue.length > 0) {
-        const written = this.writeBatch(this.queue.splice(0, MAX_BATCH)); // on the wire now
-        settle?.(); // then the previous batch's callers go on (fan-out) while the database works
-        settle = await written;
-      }
-    } finally {
-      settle?.();
-      this.writing = false;
-    }
-  }
-
-  /** Writes a batch; resolves with what hands each caller its outcome (never rejects). */
-  private async writeBatch(batch: Pending[]): Promise<() => void> {
+  /** Writes a batch on the writer's connection (the statement leaves before the first await when it is idle). */
+  private async writeBatch(ms: NewMessage[]): Promise<(Row | null | Failed)[]> {
     try {
       const conn = this.conn ?? (await this.connect());
-      if (batch.length === 1) {
-        const row = await this.onConnection(() => this.repo.insert(batch[0].m, conn));
-        return () => batch[0].resolve(row);
-      }
-      const rows = await this.onConnection(() => this.insertBatch(conn, batch.map((p) => p.m)));
-      return () => batch.forEach((p, i) => p.resolve(rows[i]));
+      if (ms.length === 1) return [await this.onConnection(() => this.repo.insert(ms[0], conn))];
+      return await this.onConnection(() => this.insertBatch(conn, ms));
     } catch (e) {
-      if (batch.length === 1) return () => batch[0].reject(e);
-      this.logger.debug({ err: e, size: batch.length }, 'batch failed, writing one by one');
-      const outcomes: { row?: Row | null; err?: unknown }[] = [];
-      for (const p of batch) {
-        try {
-          outcomes.push({ row: await this.repo.insert(p.m) });
-        } catch (err) {
-          outcomes.push({ err });
-        }
-      }
-      return () => batch.forEach((p, i) => (outcomes[i].err === undefined ? p.resolve(outcomes[i].row ?? null) : p.reject(outcomes[i].err)));
+      if (ms.length === 1) throw e;
+      this.logger.debug({ err: e, size: ms.length }, 'batch failed, writing one by one');
+      const outcomes: (Row | null | Failed)[] = [];
+      for (const m of ms) outcomes.push(await this.repo.insert(m).catch((err: unknown) => new Failed(err)));
+      return outcomes;
     }
   }
 

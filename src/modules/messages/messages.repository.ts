@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery } from '../../database/prepared';
+import { returnedRows } from '../../database/returned-rows';
 import { userColumns } from '../users/user.mapper';
 import { MESSAGE_SELECT, messageColumns, Row } from './message.mapper';
 
@@ -111,8 +112,7 @@ export class MessagesRepository {
 
   async nextSeq(em: EntityManager, roomId: string): Promise<number> {
     const rows = await em.query(`UPDATE rooms SET last_seq = last_seq + 1, updated_at = now() WHERE id = $1 RETURNING last_seq`, [roomId]);
-    const list = Array.isArray(rows[0]) ? rows[0] : rows;
-    return Number(list[0].last_seq);
+    return Number(returnedRows<{ last_seq: string }>(rows)[0].last_seq);
   }
 
   async applyEdit(em: EntityManager, id: string, content: string, version: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { returnedRows } from '../../database/returned-rows';
 import { MEMBER_COLUMNS, ROOM_COLUMNS, RoomRow } from './room.mapper';
 
 export interface MembershipRow {
@@ -130,8 +131,7 @@ export class RoomsRepository {
       `UPDATE room_members SET read_at = now() WHERE room_id = $1 AND user_id = $2 RETURNING read_at`,
       [roomId, userId],
     );
-    const rows = Array.isArray(r[0]) ? r[0] : r;
-    return rows[0]?.read_at ?? null;
+    return returnedRows<{ read_at: Date }>(r)[0]?.read_at ?? null;
   }
 
   /** Per user, everyone who shares a room with them (presence audience), for many users in one query. */

@@ -37,11 +37,6 @@ export class PresenceAnnouncer {
     void this.batches.add({ userId: e.userId, username: e.username, online });
   }
 
-  /** Resolves when everything queued so far is announced. */
-  idle(): Promise<void> {
-    return this.batches.idle();
-  }
-
   private async announceBatch(items: Transition[]): Promise<void[]> {
     const last = new Map<string, Transition>();
     for (const t of items) {

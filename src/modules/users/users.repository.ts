@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Batcher } from '../../common/batcher';
+import { returnedRows } from '../../database/returned-rows';
 import { USER_COLUMNS, UserRow } from './user.mapper';
 
 export interface UserAuthRow extends UserRow {
@@ -143,9 +144,7 @@ export class UsersRepository {
         WHERE u.id = s.id RETURNING u.id, u.username`,
       [states.map((s) => s.id), states.map((s) => s.online)],
     );
-    // UPDATE … RETURNING through DataSource.query yields [rows, count]
-    const rows = (Array.isArray(r) && Array.isArray(r[0]) ? r[0] : r) as { id: string; username: string }[];
-    return new Map(rows.map((x) => [x.id, x.username]));
+    return new Map(returnedRows<{ id: string; username: string }>(r).map((x) => [x.id, x.username]));
   }
 
   async resetOnline(exceptIds: string[] = []): Promise<void> {
@@ -153,9 +152,6 @@ export class UsersRepository {
   }
 }
 
-/** UPDATE … RETURNING through DataSource.query yields [rows, count]. */
 function firstRow(result: unknown): UserRow | null {
-  if (Array.isArray(result) && Array.isArray(result[0])) return (result[0][0] as UserRow) ?? null;
-  if (Array.isArray(result)) return (result[0] as UserRow) ?? null;
-  return null;
+  return returnedRows<UserRow>(result)[0] ?? null;
 }
