@@ -5,6 +5,7 @@ import type { WebSocket } from 'ws';
 import { AuthUser } from '../common/auth/auth-user';
 import { DomainError } from '../common/errors/domain-error';
 import { ConnectionHub, FrameHandler } from './connection-hub';
+import { holdForTick } from './ws-frame';
 
 export const MAX_FRAME_BYTES = 16 * 1024;
 
@@ -52,7 +53,7 @@ export class ChatWsAdapter extends WsAdapter {
         const user = await this.checks.authenticateHeader(h.slice(7));
         if (user) {
           req.chatUser = user;
-          return cb(true);
+          return accept(req, cb);
         }
       } catch (e) {
         const json = { 'Content-Type': 'application/json' };
@@ -63,7 +64,7 @@ export class ChatWsAdapter extends WsAdapter {
       }
     }
     if (!this.hub.canAcceptUnauthenticated()) return cb(false, 503, 'Service Unavailable');
-    cb(true);
+    accept(req, cb);
   }
 
   bindMessageHandlers(client: WebSocket, handlers: { message: unknown; callback: FrameHandler }[]): void {
@@ -71,6 +72,16 @@ export class ChatWsAdapter extends WsAdapter {
     for (const h of handlers) map.set(String(h.message), h.callback);
     this.hub.bindHandlers(client, map);
   }
+}
+
+/**
+ * ws writes the 101 response and, in the same call stack, hands the socket to the gateways, whose
+ * first frame (`user_online` or `auth_required`) follows at once: corked for this tick, both leave
+ * in one write.
+ */
+function accept(req: IncomingMessage, cb: VerifyCb): void {
+  holdForTick(req.socket);
+  cb(true);
 }
 
 /** Our own page (served from this host) may always open the socket, whatever ALLOWED_ORIGINS lists. */

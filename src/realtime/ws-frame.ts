@@ -27,7 +27,7 @@ const HELD = Symbol('chatapp.held');
  * per frame. No frame waits past the end of the callback that produced it.
  */
 let held: Socket[] = [];
-function holdForTick(sock: Socket & { [HELD]?: boolean }): void {
+export function holdForTick(sock: Socket & { [HELD]?: boolean }): void {
   if (sock[HELD]) return;
   sock[HELD] = true;
   sock.cork();

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { preparedQuery } from '../../database/prepared';
 import { returnedRows } from '../../database/returned-rows';
 import { MEMBER_COLUMNS, ROOM_COLUMNS, RoomRow } from './room.mapper';
 
@@ -136,7 +137,9 @@ export class RoomsRepository {
 
   /** Per user, everyone who shares a room with them (presence audience), for many users in one query. */
   async contactsOfMany(userIds: string[]): Promise<Map<string, string[]>> {
-    const rows: { of: string; user_id: string }[] = await this.ds.query(
+    const rows = await preparedQuery<{ of: string; user_id: string }>(
+      this.ds,
+      'rooms_contacts_of_many',
       `SELECT DISTINCT mine.user_id AS of, o.user_id FROM room_members mine JOIN room_members o ON o.room_id = mine.room_id
         WHERE mine.user_id = ANY($1::uuid[]) AND o.user_id <> mine.user_id`,
       [userIds],

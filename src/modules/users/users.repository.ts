@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { Batcher } from '../../common/batcher';
+import { preparedQuery } from '../../database/prepared';
 import { returnedRows } from '../../database/returned-rows';
 import { USER_COLUMNS, UserRow } from './user.mapper';
 
@@ -77,7 +78,9 @@ export class UsersRepository {
   }
 
   private readonly tokenStates = new Batcher<{ userId: string; jti: string }, TokenState | null>(async (asks) => {
-    const rows: (TokenState & { i: string })[] = await this.ds.query(
+    const rows = await preparedQuery<TokenState & { i: string }>(
+      this.ds,
+      'users_token_states',
       `SELECT q.i, u.token_version, u.token_keep_jti,
               EXISTS (SELECT 1 FROM token_blacklists b WHERE b.jti = q.jti AND b.expires_at > now()) AS revoked
          FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS q(user_id, jti, i)
@@ -138,13 +141,15 @@ export class UsersRepository {
    * those that exist (presence events of swept instances lack the name).
    */
   async setOnlineMany(states: { id: string; online: boolean }[]): Promise<Map<string, string>> {
-    const r: unknown = await this.ds.query(
+    const rows = await preparedQuery<{ id: string; username: string }>(
+      this.ds,
+      'users_set_online_many',
       `UPDATE users u SET is_online = s.online, last_seen = now()
          FROM unnest($1::uuid[], $2::boolean[]) AS s(id, online)
         WHERE u.id = s.id RETURNING u.id, u.username`,
       [states.map((s) => s.id), states.map((s) => s.online)],
     );
-    return new Map(returnedRows<{ id: string; username: string }>(r).map((x) => [x.id, x.username]));
+    return new Map(rows.map((x) => [x.id, x.username]));
   }
 
   async resetOnline(exceptIds: string[] = []): Promise<void> {

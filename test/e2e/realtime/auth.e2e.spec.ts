@@ -169,6 +169,8 @@ describe('realtime: handshake and authentication', () => {
     s2.send('ping');
     await s2.waitFor('pong');
     expect(s2.closeCode).toBeNull();
+    // the token the server has verified before cannot open a socket again
+    expect(await handshake(app, { authorization: `Bearer ${u.token}` })).toMatchObject({ opened: false, status: 401 });
     s2.close();
   });
 
@@ -200,6 +202,13 @@ describe('realtime: handshake and authentication', () => {
     expect(await closedWithin(h, 1000)).toBe(4401);
     expect(c.closeReason).toBe('token expired');
     expect(Date.now() - t0).toBeGreaterThan(500);
+    // the server verified this exact token twice before; expired now, it no longer authenticates
+    // (the header falls back to the message flow, the auth frame is refused)
+    const again = await openWs(app, { authorization: `Bearer ${short}` });
+    await again.waitFor('auth_required');
+    again.send('auth', { token: short });
+    expect((await again.waitFor('error')).payload).toEqual({ error: 'Invalid or expired token' });
+    expect(again.all('user_online')).toHaveLength(0);
   });
 
   it('a socket that never authenticates is dropped after 10 s, without any frame but auth_required', async () => {
