@@ -6,13 +6,16 @@
  * The receive path avoids JSON.parse: it finds `"content":"` in the frame text.
  *
  * Commands (process.send / on('message')):
- *   {cmd:'connect', clients:[{url, headers?, joins?:[room_id], inst?}], concurrency}
+ *   {cmd:'connect', clients:[{url, headers?, joins?:[room_id], inst?}], concurrency, raw?}
  *       -> {ms, ok, failed, errors}   ready = the self `user_online` frame (both servers send it)
+ *       raw: a minimal client on a bare TCP socket instead of `ws` (see RawWs) for connect bursts
  *   {cmd:'step', rate, durationMs, drainMs, rooms:[{id, members:[client index]}], clientMsgId}
  *       -> {sent, expected, received, lost, dup, p50_ms, p90_ms, p99_ms, max_ms, same/cross p50, gen_cpu_ms}
  *   {cmd:'close'} -> {closed}
  */
-const { randomUUID } = require('node:crypto');
+const { createHash, randomBytes, randomUUID } = require('node:crypto');
+const { EventEmitter } = require('node:events');
+const net = require('node:net');
 const { performance } = require('node:perf_hooks');
 const hdr = require('hdr-histogram-js');
 const WebSocket = require('ws');
@@ -52,10 +55,93 @@ function onMessage(c, data) {
   else cur.cross.recordValue(us);
 }
 
-function connectOne(spec, idx) {
+/**
+ * The client side of RFC 6455 at its smallest, for connect bursts: a `ws` client costs the
+ * generator about 0.5 ms of CPU per handshake (more than either server), so a `ws`-driven burst
+ * measured the generator. One `Sec-WebSocket-Key` for every socket (its accept value is computed
+ * once and compared as text), the upgrade request written in one piece, server frames parsed in
+ * place (text → onMessage, ping → pong, close → closed). Frames it sends are masked with a zero
+ * key (valid: the mask bit is set; XOR with zero leaves the payload as is). Emits 'open', 'message'
+ * (Buffer), 'error' (Error) and 'close' (code) like `ws`; `send(text)` and `terminate()`.
+ */
+const RAW_KEY = randomBytes(16).toString('base64');
+const RAW_ACCEPT = createHash('sha1').update(RAW_KEY + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+class RawWs extends EventEmitter {
+  constructor(url, headers = {}) {
+    super();
+    const u = new URL(url);
+    let req = `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${RAW_KEY}\r\nSec-WebSocket-Version: 13\r\n`;
+    for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+    this.buf = null;
+    this.upgraded = false;
+    this.closeCode = 1006;
+    this.sock = net.connect(Number(u.port), u.hostname, () => this.sock.write(req + '\r\n'));
+    this.sock.setNoDelay(true);
+    this.sock.on('data', (d) => this.onData(d));
+    this.sock.on('error', (e) => this.emit('error', e));
+    this.sock.on('close', () => this.emit('close', this.closeCode));
+  }
+  onData(d) {
+    let b = this.buf ? Buffer.concat([this.buf, d]) : d;
+    if (!this.upgraded) {
+      const end = b.indexOf('\r\n\r\n');
+      if (end < 0) return void (this.buf = b);
+      const head = b.toString('latin1', 0, end);
+      if (!head.startsWith('HTTP/1.1 101') || !head.includes(RAW_ACCEPT)) {
+        this.emit('error', new Error(`Unexpected server response: ${head.slice(9, 12)}`));
+        return void this.sock.destroy();
+      }
+      this.upgraded = true;
+      b = b.subarray(end + 4);
+      this.emit('open');
+    }
+    while (b.length >= 2) {
+      let len = b[1] & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (b.length < 4) break;
+        len = b.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (b.length < 10) break;
+        len = Number(b.readBigUInt64BE(2));
+        off = 10;
+      }
+      if (b.length < off + len) break;
+      const payload = b.subarray(off, off + len);
+      const op = b[0] & 0x0f;
+      b = b.subarray(off + len);
+      if (op === 1) this.emit('message', payload);
+      else if (op === 9) this.writeFrame(0x8a, payload);
+      else if (op === 8) {
+        if (payload.length >= 2) this.closeCode = payload.readUInt16BE(0);
+        this.sock.destroy();
+        return;
+      }
+    }
+    this.buf = b.length ? b : null;
+  }
+  writeFrame(b0, payload) {
+    const n = payload.length;
+    const head = n < 126 ? Buffer.from([b0, 0x80 | n, 0, 0, 0, 0])
+      : n < 65536 ? Buffer.from([b0, 0xfe, n >> 8, n & 0xff, 0, 0, 0, 0])
+        : null;
+    if (!head) throw new Error('frame too large for RawWs');
+    this.sock.write(Buffer.concat([head, payload]));
+  }
+  send(text) {
+    this.writeFrame(0x81, Buffer.from(text));
+  }
+  terminate() {
+    this.sock.destroy();
+  }
+}
+
+function connectOne(spec, idx, raw) {
   return new Promise((resolve) => {
     const c = { ws: null, inst: spec.inst || 0, ready: false, idx };
-    const ws = new WebSocket(spec.url, { headers: spec.headers, perMessageDeflate: false });
+    const ws = raw ? new RawWs(spec.url, spec.headers) : new WebSocket(spec.url, { headers: spec.headers, perMessageDeflate: false });
     c.ws = ws;
     const timer = setTimeout(() => done('timeout'), 30_000);
     function done(err) {
@@ -77,14 +163,14 @@ function connectOne(spec, idx) {
   });
 }
 
-async function connect({ clients: specs, concurrency = 200 }) {
+async function connect({ clients: specs, concurrency = 200, raw = false }) {
   const t0 = performance.now();
   const out = new Array(specs.length);
   let next = 0;
   async function worker() {
     while (next < specs.length) {
       const i = next++;
-      out[i] = await connectOne(specs[i], clients.length + i);
+      out[i] = await connectOne(specs[i], clients.length + i, raw);
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));
