@@ -266,10 +266,13 @@ async function measure(server, rooms, rate, opts = {}) {
   await quiet(server.pid);
   if (server.kind === 'B') await fetch(`${server.url}/stats`).catch(() => {});
   const c0 = cpuUs(server.pid);
+  const io0 = sysIo(server.pid);
   const r = await call('step', { rate, durationMs: opts.stepMs || P.stepMs, drainMs: P.drainMs, rooms, clientMsgId: !!opts.clientMsgId });
   const cpu = cpuUs(server.pid) - c0;
+  const io1 = sysIo(server.pid);
   rooms.sent = (rooms.sent || 0) + r.sent;
   r.server_cpu_us_per_delivery = r.received ? cpu / r.received : null;
+  r.write_calls_per_delivery = io0 && io1 && r.received ? (io1.w - io0.w) / r.received : null;
   r.server_cpu_pct = (cpu / ((r.send_ms || 1) * 1000)) * 100;
   r.rss_mb = rssKb(server.pid) / 1024;
   r.eld_p99_ms = null;
@@ -285,7 +288,7 @@ async function measure(server, rooms, rate, opts = {}) {
   const e = Object.keys(r.errors).length ? ` errors=${JSON.stringify(r.errors).slice(0, 200)}` : '';
   log(
     `  ${server.kind}${opts.warmup ? ' warm-up' : ''} ${rate}/s: delivered ${(r.delivered * 100).toFixed(2)}% lost ${r.lost} dup ${r.dup} p50 ${fmt(r.p50_ms)} p90 ${fmt(r.p90_ms)} p99 ${fmt(r.p99_ms)} ms, ` +
-      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery, gen ${r.gen_cpu_ms} ms${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
+      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery ${fmt(r.write_calls_per_delivery)} writes/delivery, gen ${r.gen_cpu_ms} ms${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
   );
   if (r.lost > 0 && server.stderr().trim()) log(`  ${server.kind} stderr: ${server.stderr().slice(-300).trim()}`);
   return r;
