@@ -11,6 +11,8 @@ import { WebSocket } from 'ws';
  * queued; it queues only while compressing (permessage-deflate is off here) or reading a Blob
  * (never sent here). When that does not hold, or the ws internals are not what this expects, the
  * payload goes through `ws.send` as usual. ws counts the raw write in `bufferedAmount` either way.
+ * The sockets come from @nestjs/platform-ws's server: package.json's `overrides` makes it use the
+ * same `ws` as this file (one copy, the version package-lock.json pins), not a nested one.
  */
 const { Sender } = WebSocket as unknown as {
   Sender: { frame(data: Buffer, o: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] };
