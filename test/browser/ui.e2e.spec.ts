@@ -3,10 +3,12 @@
  * two users chat in a DM (typing, read ticks, reply, edit, delete, image upload), a third joins a
  * public room, hostile text and file names stay text, a dropped connection catches up, settings
  * show the server's errors, logout revokes the token and back-navigation shows the login page.
- * axe-core scans the login and chat screens (light and dark). Screenshots go to docs/screenshots.
+ * axe-core scans the login and chat screens (light and dark). Screenshots go to docs/screenshots
+ * with UPDATE_SCREENSHOTS=1 (otherwise to a temporary folder).
  */
 import AxeBuilder from '@axe-core/playwright';
 import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -17,7 +19,9 @@ import { http, registerUser, type TestUser } from '../setup/clients';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const SHOTS = resolve(__dirname, '../../docs/screenshots');
+// The README's screenshots are rewritten only when asked (UPDATE_SCREENSHOTS=1): a plain run
+// takes them too, into a temporary folder, and leaves the work tree clean.
+const SHOTS = process.env.UPDATE_SCREENSHOTS ? resolve(__dirname, '../../docs/screenshots') : join(tmpdir(), 'chatapp-screenshots');
 const XSS = '<img src=x onerror=alert(1)>';
 
 if (!HAVE_CHROMIUM && !process.env.CI) {
