@@ -20,6 +20,28 @@ describe('Batcher', () => {
     expect(calls).toEqual([[1], [2, 3, 4]]);
   });
 
+  it('with gatherMs, a batch waits that long after its first item and takes what arrived meanwhile', async () => {
+    const calls: number[][] = [];
+    const b = new Batcher<number, number>(async (items) => {
+      calls.push(items);
+      return items;
+    }, 100, 30);
+    const t0 = Date.now();
+    const first = b.add(1);
+    await new Promise((r) => setTimeout(r, 10));
+    const second = b.add(2);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual([]); // still gathering
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(calls).toEqual([[1, 2]]);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    // a batch that fills up does not wait out the rest
+    const big = new Batcher<number, number>(async (items) => items, 2, 10_000);
+    const t1 = Date.now();
+    expect(await Promise.all([big.add(7), big.add(8)])).toEqual([7, 8]);
+    expect(Date.now() - t1).toBeLessThan(1000);
+  });
+
   it('splits at maxBatch and keeps arrival order', async () => {
     const calls: number[][] = [];
     const b = new Batcher<number, number>(async (items) => {

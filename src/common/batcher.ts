@@ -15,16 +15,24 @@
 export class Batcher<I, O> {
   private queue: { item: I; resolve(o: O): void; reject(e: unknown): void }[] = [];
   private running = false;
+  /** while gathering: ends the wait early (the batch is full) */
+  private wake: (() => void) | null = null;
 
+  /**
+   * `gatherMs` > 0: a batch starts that long after its first item arrived, collecting what comes
+   * meanwhile (for work where a little delay is invisible and fewer, larger batches matter).
+   */
   constructor(
     private readonly handle: (items: I[]) => Promise<(O | Failed)[]>,
     private readonly maxBatch: number,
+    private readonly gatherMs = 0,
   ) {}
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.running) void this.run();
+      else if (this.wake && this.queue.length >= this.maxBatch) this.wake();
     });
   }
 
@@ -37,6 +45,7 @@ export class Batcher<I, O> {
     this.running = true;
     try {
       while (this.queue.length > 0) {
+        if (this.gatherMs > 0 && this.queue.length < this.maxBatch) await this.gather();
         const batch = this.queue.splice(0, this.maxBatch);
         try {
           const out = await this.handle(batch.map((b) => b.item));
@@ -48,6 +57,18 @@ export class Batcher<I, O> {
     } finally {
       this.running = false;
     }
+  }
+
+  private gather(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, this.gatherMs);
+      this.wake = done;
+    });
   }
 }
 

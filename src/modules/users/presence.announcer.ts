@@ -6,6 +6,8 @@ import { RoomsRepository } from '../rooms/rooms.repository';
 import { UsersRepository } from './users.repository';
 
 const MAX_BATCH = 500;
+/** A batch collects the transitions of this long (a presence change seen 20 ms later is still instant). */
+const GATHER_MS = 20;
 
 interface Transition extends PresenceEvent {
   online: boolean;
@@ -13,11 +15,11 @@ interface Transition extends PresenceEvent {
 
 /**
  * Presence transitions (a user's first socket anywhere opened / last one closed) are stored and
- * announced to the user's contacts in batches, group-commit style: idle, a transition is handled
- * at once; while one batch is in the database, later ones queue and go together in the next — one
- * UPDATE and one contacts query for the whole batch instead of two statements per user. A connect
- * storm (a restart, a network blip: thousands of reconnects) costs a few statements, and each
- * contact's socket gets the batch's frames in one write (see ws-frame).
+ * announced to the user's contacts in batches: a batch gathers the transitions of 20 ms (or 500),
+ * and while one batch is in the database later ones queue for the next — one UPDATE and one
+ * contacts query for the whole batch instead of two statements per user. A connect storm (a
+ * restart, a network blip: thousands of reconnects) costs a few statements, and each contact's
+ * socket gets the batch's frames in one write (see ws-frame) instead of one write per transition.
  *
  * Transitions of one user keep their order; within a batch only the user's last one counts (an
  * online→offline blip inside one batch is announced as what it ended as).
@@ -25,7 +27,7 @@ interface Transition extends PresenceEvent {
 @Injectable()
 export class PresenceAnnouncer {
   private readonly logger = new Logger('Presence');
-  private readonly batches = new Batcher<Transition, void>((batch) => this.announceBatch(batch), MAX_BATCH);
+  private readonly batches = new Batcher<Transition, void>((batch) => this.announceBatch(batch), MAX_BATCH, GATHER_MS);
 
   constructor(
     private readonly realtime: RealtimeService,
