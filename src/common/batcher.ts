@@ -13,7 +13,7 @@
  * their follow-up work overlaps the next batch.
  */
 export class Batcher<I, O> {
-  private queue: { item: I; resolve(o: O): void; reject(e: unknown): void }[] = [];
+  private queue: { item: I; at: number; resolve(o: O): void; reject(e: unknown): void }[] = [];
   private running = false;
   /** while gathering: ends the wait early (the batch is full) */
   private wake: (() => void) | null = null;
@@ -30,7 +30,7 @@ export class Batcher<I, O> {
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      this.queue.push({ item, at: this.gatherMs > 0 ? Date.now() : 0, resolve, reject });
       if (!this.running) void this.run();
       else if (this.wake && this.queue.length >= this.maxBatch) this.wake();
     });
@@ -45,7 +45,12 @@ export class Batcher<I, O> {
     this.running = true;
     try {
       while (this.queue.length > 0) {
-        if (this.gatherMs > 0 && this.queue.length < this.maxBatch) await this.gather();
+        // gathering counts from the oldest item's arrival: items that queued behind a running
+        // batch have waited already, and a batch that fills up goes at once
+        if (this.gatherMs > 0 && this.queue.length < this.maxBatch) {
+          const wait = this.gatherMs - (Date.now() - this.queue[0].at);
+          if (wait > 0) await this.gather(wait);
+        }
         const batch = this.queue.splice(0, this.maxBatch);
         try {
           const out = await this.handle(batch.map((b) => b.item));
@@ -59,14 +64,14 @@ export class Batcher<I, O> {
     }
   }
 
-  private gather(): Promise<void> {
+  private gather(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         this.wake = null;
         resolve();
       };
-      const timer = setTimeout(done, this.gatherMs);
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }

@@ -20,6 +20,7 @@ const { Sender } = WebSocket as unknown as {
 const TEXT = { fin: true, opcode: 0x1, mask: false, readOnly: false, rsv1: false };
 const TEXT_SEND = { binary: false } as const;
 const HELD = Symbol('chatapp.held');
+type HeldSocket = Socket & { [HELD]?: boolean };
 
 /**
  * Frames written to one socket during one tick leave in one write: the first write of the tick
@@ -28,8 +29,8 @@ const HELD = Symbol('chatapp.held');
  * sends, a presence batch, an echo followed by its ack: one system call per socket instead of one
  * per frame. No frame waits past the end of the callback that produced it.
  */
-let held: Socket[] = [];
-export function holdForTick(sock: Socket & { [HELD]?: boolean }): void {
+let held: HeldSocket[] = [];
+export function holdForTick(sock: HeldSocket): void {
   if (sock[HELD]) return;
   sock[HELD] = true;
   sock.cork();
@@ -38,14 +39,14 @@ export function holdForTick(sock: Socket & { [HELD]?: boolean }): void {
 function releaseHeld(): void {
   const list = held;
   held = [];
-  for (const sock of list as (Socket & { [HELD]?: boolean })[]) {
+  for (const sock of list) {
     sock[HELD] = false;
     sock.uncork();
   }
 }
 
 interface WsInternals {
-  _socket?: (Socket & { [HELD]?: boolean }) | null;
+  _socket?: HeldSocket | null;
   _sender?: { _state?: number; _bufferedBytes?: number; _queue?: unknown[] } | null;
 }
 

@@ -57,7 +57,8 @@ export class TokenService {
   decode(token: string): TokenClaims | null {
     const known = this.verified.get(token);
     if (known) {
-      if (this.checkClaims(known)) return known;
+      // its shape was checked when it was remembered; only the clock moves
+      if (known.exp * 1000 > Date.now()) return known;
       this.verified.delete(token);
       return null;
     }

@@ -27,7 +27,7 @@ interface Transition extends PresenceEvent {
 @Injectable()
 export class PresenceAnnouncer {
   private readonly logger = new Logger('Presence');
-  private readonly batches = new Batcher<Transition, void>((batch) => this.announceBatch(batch), MAX_BATCH, GATHER_MS);
+  private readonly batches = new Batcher<Transition, undefined>((batch) => this.announceBatch(batch), MAX_BATCH, GATHER_MS);
 
   constructor(
     private readonly realtime: RealtimeService,
@@ -39,7 +39,7 @@ export class PresenceAnnouncer {
     void this.batches.add({ userId: e.userId, username: e.username, online });
   }
 
-  private async announceBatch(items: Transition[]): Promise<void[]> {
+  private async announceBatch(items: Transition[]): Promise<undefined[]> {
     const last = new Map<string, Transition>();
     for (const t of items) {
       last.delete(t.userId); // re-inserted: the batch keeps the order of each user's last transition
@@ -60,6 +60,6 @@ export class PresenceAnnouncer {
     } catch (err) {
       this.logger.warn({ err, users: batch.length }, 'presence update failed');
     }
-    return [];
+    return items.map(() => undefined); // one (empty) outcome per item
   }
 }
