@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { Batcher, Failed } from '../../common/batcher';
 import { isServerError, poolOf, preparedQuery } from '../../database/prepared';
 import { Row } from './message.mapper';
-import { MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
+import { insertedRow, MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
 
 const MAX_BATCH = 256;
 
@@ -26,7 +26,7 @@ const INSERT_BATCH_SQL = `WITH input AS (
      INSERT INTO messages (room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, version, client_msg_id)
      SELECT room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, seq, client_msg_id
        FROM numbered ORDER BY ord
-     RETURNING *
+     RETURNING id, room_id, sender_id, seq, created_at
    )
    ${SELECT_INSERTED}`;
 
@@ -147,7 +147,7 @@ export class MessageWriter implements OnModuleDestroy {
       if (!list) return null; // room deleted meanwhile
       const k = taken.get(m.roomId) ?? 0;
       taken.set(m.roomId, k + 1);
-      return list[k] ?? null;
+      return list[k] ? insertedRow(m, list[k]) : null;
     });
   }
 }

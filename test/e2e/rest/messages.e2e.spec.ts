@@ -119,6 +119,37 @@ describe('REST messages: send, history, edit, delete (§4.3.8, §4.4, Part A5/A9
       expect(text.file_url).toBeUndefined();
     });
 
+    it('what a send returns and broadcasts is exactly what history reads back (single and group-committed inserts)', async () => {
+      // the insert returns only what the database decides; the rest is filled in from the input
+      const id = await room(alice, [bob]);
+      expect((await http(app, 'PATCH', '/api/v1/auth/me', { token: alice.token, body: { status: 'busy 🚧' } })).status).toBe(200);
+      const watcher = await connectWs(app, bob.token); // a member: gets every new_message of the room
+      const up = await upload(alice, 'Report Q3.png');
+      const key = randomUUID();
+      const sent: Json[] = [];
+      sent.push(await send(alice, id, 'héllo 😀 \u200b "quoted" <b>', { client_msg_id: `{${key.toUpperCase()}}` }));
+      sent.push(await send(alice, id, 'a reply', { reply_to_id: sent[0].id }));
+      sent.push(await send(alice, id, 'caption', { type: 'image', file_url: up.url }));
+      sent.push(await send(alice, id, '', { type: 'file', file_url: up.url, file_name: 'other.png' }));
+      // many at once: they share group-commit statements
+      const burst = await Promise.all(Array.from({ length: 40 }, (_, k) => post(k % 2 ? alice : bob, id, { content: `burst ${k}`, client_msg_id: randomUUID() })));
+      expect(burst.every((r) => r.status === 201)).toBe(true);
+      sent.push(...burst.map((r) => r.body));
+      expect(sent[0].client_msg_id).toBe(key);
+
+      const history = await http(app, 'GET', `/api/v1/rooms/${id}/messages?limit=100`, { token: bob.token });
+      const stored = new Map<string, Json>(history.body.data.map((m: Json) => [m.id, m]));
+      expect(stored.size).toBe(sent.length);
+      for (const m of sent) expect(m).toEqual(stored.get(m.id));
+      // the broadcast frames carry the same objects
+      await watcher.waitFor('new_message', (p) => p.id === burst[burst.length - 1].body.id);
+      const live = watcher.all('new_message').map((f) => f.payload);
+      expect(live).toHaveLength(sent.length);
+      for (const m of live) expect(m).toEqual(stored.get(m.id));
+      expect(new Set(live.map((m) => m.seq)).size).toBe(sent.length);
+      watcher.close();
+    });
+
     it('client_msg_id: a retry returns the original (one row); reusing it for other content is 409', async () => {
       const id = await room(alice);
       const key = randomUUID();
