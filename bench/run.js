@@ -72,13 +72,23 @@ async function waitHttp(url, ms = 30000) {
 }
 async function startServer(kind, extraEnv = {}) {
   const port = await freePort();
+  const eldFile = path.join(os.tmpdir(), `chat_bench_eld_${process.pid}_${port}.json`);
+  const readEld = () => {
+    try {
+      return JSON.parse(readFileSync(eldFile, 'utf8'));
+    } catch {
+      return null;
+    }
+  };
   let argv, env;
   if (kind === 'B') {
     argv = [...NODE_ARGS, path.join(__dirname, 'baseline.js')];
     env = { PATH: process.env.PATH, PORT: String(port), DATABASE_URL: DB_URL, ...extraEnv };
   } else {
-    argv = [...NODE_ARGS, path.join(DIST, 'main.js')];
+    // eld-probe.js: the same event-loop delay histogram the baseline keeps, read over SIGUSR2
+    argv = [...NODE_ARGS, '-r', path.join(__dirname, 'eld-probe.js'), path.join(DIST, 'main.js')];
     env = {
+      BENCH_ELD_FILE: eldFile,
       PATH: process.env.PATH,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -115,7 +125,19 @@ async function startServer(kind, extraEnv = {}) {
     url: base,
     wsUrl: `ws://127.0.0.1:${port}/api/v1/ws`,
     stderr: () => stderr,
+    /** Event-loop delay (and for the baseline its batch counters) since the previous call; null if unavailable. */
+    async stats() {
+      if (kind === 'B') return fetch(`${base}/stats`).then((r) => r.json()).catch(() => null);
+      const before = readEld()?.n ?? 0;
+      if (child.exitCode !== null || !child.kill('SIGUSR2')) return null;
+      for (const end = Date.now() + 2000; Date.now() < end; await sleep(5)) {
+        const s = readEld();
+        if (s && s.n > before) return s;
+      }
+      return null;
+    },
     async stop() {
+      rmSync(eldFile, { force: true });
       if (child.exitCode !== null) return;
       const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
@@ -264,7 +286,7 @@ function clientSpecs(server, users, rooms, socketsPerUser = 1, inst = () => 0, s
 // ---------------------------------------------------------------- measuring a step
 async function measure(server, rooms, rate, opts = {}) {
   await quiet(server.pid);
-  if (server.kind === 'B') await fetch(`${server.url}/stats`).catch(() => {});
+  await server.stats(); // starts the event-loop delay window
   const c0 = cpuUs(server.pid);
   const io0 = sysIo(server.pid);
   const r = await call('step', { rate, durationMs: opts.stepMs || P.stepMs, drainMs: P.drainMs, rooms, clientMsgId: !!opts.clientMsgId });
@@ -275,20 +297,15 @@ async function measure(server, rooms, rate, opts = {}) {
   r.write_calls_per_delivery = io0 && io1 && r.received ? (io1.w - io0.w) / r.received : null;
   r.server_cpu_pct = (cpu / ((r.send_ms || 1) * 1000)) * 100;
   r.rss_mb = rssKb(server.pid) / 1024;
-  r.eld_p99_ms = null;
-  if (server.kind === 'B') {
-    try {
-      const s = await (await fetch(`${server.url}/stats`)).json();
-      r.eld_p99_ms = s.eld_p99_ms;
-      if (s.batches) Object.assign(r, { db_batches: s.batches, db_avg_batch: s.avg_batch, db_avg_insert_ms: s.avg_insert_ms });
-    } catch {}
-  }
+  const s = await server.stats();
+  r.eld_p99_ms = s ? s.eld_p99_ms : null;
+  if (s && s.batches) Object.assign(r, { db_batches: s.batches, db_avg_batch: s.avg_batch, db_avg_insert_ms: s.avg_insert_ms });
   r.warmup = !!opts.warmup;
   r.pass = r.delivered >= 0.999 && r.p50_ms !== null && r.p50_ms <= 5 && r.p90_ms <= 50;
   const e = Object.keys(r.errors).length ? ` errors=${JSON.stringify(r.errors).slice(0, 200)}` : '';
   log(
     `  ${server.kind}${opts.warmup ? ' warm-up' : ''} ${rate}/s: delivered ${(r.delivered * 100).toFixed(2)}% lost ${r.lost} dup ${r.dup} p50 ${fmt(r.p50_ms)} p90 ${fmt(r.p90_ms)} p99 ${fmt(r.p99_ms)} ms, ` +
-      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery ${fmt(r.write_calls_per_delivery)} writes/delivery, gen ${r.gen_cpu_ms} ms${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
+      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery ${fmt(r.write_calls_per_delivery)} writes/delivery eld p99 ${fmt(r.eld_p99_ms)} ms, gen ${r.gen_cpu_ms} ms${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
   );
   if (r.lost > 0 && server.stderr().trim()) log(`  ${server.kind} stderr: ${server.stderr().slice(-300).trim()}`);
   return r;
@@ -381,6 +398,7 @@ async function fanoutScenario(name, users, rooms, start) {
     rss_b: med((r) => r.B.cost[0.5].rss_mb),
     rss_c: med((r) => r.C.cost[0.5].rss_mb),
     eld_b: med((r) => r.B.cost[0.5].eld_p99_ms),
+    eld_c: med((r) => r.C.cost[0.5].eld_p99_ms),
   };
 }
 
@@ -602,7 +620,8 @@ function table(R) {
     }
     L.push('');
   }
-  L.push(`Event-loop delay: baseline p99 ${fmt(R.S1 ? R.S1.eld_b : null)} ms at 50% of its knee (S1); ChatApp does not expose it: n/a. ` +
+  const eld = ['S1', 'S2'].filter((k) => R[k]).map((k) => `${k} ${fmt(R[k].eld_b)} / ${fmt(R[k].eld_c)} ms`);
+  L.push(`Event-loop delay p99, baseline / ChatApp, at 50% of the baseline's knee: ${eld.join('; ') || 'n/a'}. ` +
     `Setup: ${R.setup.users} users registered over REST in ${(R.setup.reg_ms / 1000).toFixed(1)} s.`);
   return L.join('\n');
 }
