@@ -7,7 +7,7 @@ import { returnedRows } from '../../database/returned-rows';
 import { userColumns } from '../users/user.mapper';
 import { MESSAGE_SELECT, messageColumns, Row } from './message.mapper';
 
-/** The sender columns a message shows (`toUserDto` without e-mail; online comes from the hub). */
+/** The sender columns a message shows (`toUserDto` without e-mail; online comes from the hub); `insertedRow` copies each. */
 const PUBLIC_SENDER = ['username', 'avatar', 'status', 'last_seen', 'created_at', 'updated_at'];
 
 export interface NewMessage {
