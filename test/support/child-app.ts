@@ -12,9 +12,10 @@ export interface ChildApp {
 
 /**
  * The built server (dist/main.js, `npm test` builds first) as a child process, so a test can
- * SIGKILL it or SIGTERM it like an operator would. Resolves once /ready answers 200.
+ * SIGKILL it or SIGTERM it like an operator would. Resolves once /ready answers 200. A null
+ * `dbUrl` runs it as `npm start` does on a fresh machine: no DATABASE_URL, embedded PostgreSQL.
  */
-export async function startChildApp(dbUrl: string, env: Record<string, string> = {}, port = 0): Promise<ChildApp> {
+export async function startChildApp(dbUrl: string | null, env: Record<string, string> = {}, port = 0, readyMs = 30_000): Promise<ChildApp> {
   // below the kernel's ephemeral range (32768+), where listen(0) and outgoing sockets take theirs
   const p = port || 20000 + Math.floor(Math.random() * 12000);
   const proc = spawn(process.execPath, [join(__dirname, '../../dist/main.js')], {
@@ -23,7 +24,7 @@ export async function startChildApp(dbUrl: string, env: Record<string, string> =
       APP_ENV: 'test',
       PORT: String(p),
       HOST: '127.0.0.1',
-      DATABASE_URL: dbUrl,
+      ...(dbUrl === null ? {} : { DATABASE_URL: dbUrl }),
       JWT_SECRET: TEST_JWT_SECRET,
       LOG_LEVEL: 'error',
       MIGRATIONS_RUN: 'false',
@@ -37,7 +38,7 @@ export async function startChildApp(dbUrl: string, env: Record<string, string> =
   });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${p}`;
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + readyMs;
   for (;;) {
     try {
       if ((await fetch(`${url}/ready`)).status === 200) break;
