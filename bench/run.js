@@ -160,6 +160,17 @@ function sysIo(pid) {
     return null;
   }
 }
+/** Marks a process's CPU time and system-call counters; `.since()` gives what it used after the mark. */
+function usage(pid) {
+  const cpu0 = cpuUs(pid);
+  const io0 = sysIo(pid);
+  return {
+    since() {
+      const io1 = sysIo(pid);
+      return { cpuUs: cpuUs(pid) - cpu0, writes: io0 && io1 ? io1.w - io0.w : null, reads: io0 && io1 ? io1.r - io0.r : null };
+    },
+  };
+}
 function rssKb(pid) {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : null;
@@ -287,14 +298,12 @@ function clientSpecs(server, users, rooms, socketsPerUser = 1, inst = () => 0, s
 async function measure(server, rooms, rate, opts = {}) {
   await quiet(server.pid);
   await server.stats(); // starts the event-loop delay window
-  const c0 = cpuUs(server.pid);
-  const io0 = sysIo(server.pid);
+  const mark = usage(server.pid);
   const r = await call('step', { rate, durationMs: opts.stepMs || P.stepMs, drainMs: P.drainMs, rooms, clientMsgId: !!opts.clientMsgId });
-  const cpu = cpuUs(server.pid) - c0;
-  const io1 = sysIo(server.pid);
+  const { cpuUs: cpu, writes } = mark.since();
   rooms.sent = (rooms.sent || 0) + r.sent;
   r.server_cpu_us_per_delivery = r.received ? cpu / r.received : null;
-  r.write_calls_per_delivery = io0 && io1 && r.received ? (io1.w - io0.w) / r.received : null;
+  r.write_calls_per_delivery = writes !== null && r.received ? writes / r.received : null;
   r.server_cpu_pct = (cpu / ((r.send_ms || 1) * 1000)) * 100;
   r.rss_mb = rssKb(server.pid) / 1024;
   const s = await server.stats();
@@ -476,11 +485,9 @@ async function s4s5(users) {
       await sleep(QUICK ? 500 : 1000);
       await quiet(server.pid);
       const rss0 = rssKb(server.pid);
-      const cc0 = cpuUs(server.pid);
-      const io0 = sysIo(server.pid);
+      const mark = usage(server.pid);
       const conn = await call('connect', { clients: specs(server), concurrency: 500, raw: true });
-      const connectCpuUs = cpuUs(server.pid) - cc0;
-      const io1 = sysIo(server.pid);
+      const used = mark.since();
       await sleep(2000);
       const rss1 = rssKb(server.pid);
       out[kind] = {
@@ -488,9 +495,9 @@ async function s4s5(users) {
         failed: conn.failed,
         connect_ms: conn.ms,
         connects_per_s: (conn.ok * 1000) / conn.ms,
-        cpu_us_per_connect: conn.ok ? connectCpuUs / conn.ok : null,
-        write_calls_per_connect: io0 && io1 && conn.ok ? (io1.w - io0.w) / conn.ok : null,
-        read_calls_per_connect: io0 && io1 && conn.ok ? (io1.r - io0.r) / conn.ok : null,
+        cpu_us_per_connect: conn.ok ? used.cpuUs / conn.ok : null,
+        write_calls_per_connect: used.writes !== null && conn.ok ? used.writes / conn.ok : null,
+        read_calls_per_connect: used.reads !== null && conn.ok ? used.reads / conn.ok : null,
         rss_before_mb: rss0 / 1024,
         rss_after_mb: rss1 / 1024,
         rss_per_socket_kb: (rss1 - rss0) / conn.ok,
@@ -508,14 +515,14 @@ async function s4s5(users) {
     try {
       const idleMs = QUICK ? 2000 : 3000;
       await sleep(QUICK ? 500 : 1000);
-      const idle0 = cpuUs(server.pid);
+      const idle = usage(server.pid);
       await sleep(idleMs);
-      const idlePct = ((cpuUs(server.pid) - idle0) / (idleMs * 1000)) * 100;
+      const idlePct = (idle.since().cpuUs / (idleMs * 1000)) * 100;
       const conn = await call('connect', { clients: specs(server), concurrency: 500, raw: true });
       await sleep(2000);
-      const c0 = cpuUs(server.pid);
+      const window = usage(server.pid);
       await sleep(P.s5WindowMs);
-      const windowPct = ((cpuUs(server.pid) - c0) / (P.s5WindowMs * 1000)) * 100;
+      const windowPct = (window.since().cpuUs / (P.s5WindowMs * 1000)) * 100;
       const open = (await call('count')).open;
       Object.assign(out[kind], { still_open: open, idle_cpu_pct_no_sockets: idlePct, idle_cpu_pct_with_sockets: windowPct });
       if (kind === 'C') {

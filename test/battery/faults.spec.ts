@@ -64,6 +64,19 @@ async function setupRoom(app: { url: string }, n: number, prefix: string): Promi
   return { users, roomId: room.body.id };
 }
 
+/** `n` users in one room, each with a socket sending every `everyMs`; stop() ends the traffic. */
+async function chatter(app: ChildApp, n: number, prefix: string, everyMs: number): Promise<{ roomId: string; senders: Sender[]; stop(): void }> {
+  const { users, roomId } = await setupRoom(app, n, prefix);
+  const senders = users.map((u) => new Sender(u, roomId));
+  await Promise.all(senders.map((s) => s.open(app.wsUrl)));
+  let k = 0;
+  const timer = setInterval(() => {
+    k++;
+    for (const s of senders) s.send(k);
+  }, everyMs);
+  return { roomId, senders, stop: () => clearInterval(timer) };
+}
+
 /** Every confirmed message is stored exactly once, with the content sent; seq and ids unique. */
 async function checkStored(dbUrl: string, roomId: string, senders: Sender[]): Promise<{ confirmed: number; stored: number }> {
   const pg = new Client({ connectionString: dbUrl });
@@ -115,18 +128,11 @@ describe('faults', () => {
     const db = await freshDatabase();
     let app: ChildApp | null = await startChildApp(db.url);
     try {
-      const { users, roomId } = await setupRoom(app, 20, 'k9');
-      const senders = users.map((u) => new Sender(u, roomId));
-      await Promise.all(senders.map((s) => s.open(app!.wsUrl)));
-      let n = 0;
-      const timer = setInterval(() => {
-        n++;
-        for (const s of senders) s.send(n);
-      }, 25);
+      const { roomId, senders, stop } = await chatter(app, 20, 'k9', 25);
       await sleep(1500);
       app.proc.kill('SIGKILL');
       await app.exited;
-      clearInterval(timer);
+      stop();
       const sent = senders.reduce((a, s) => a + s.sent.size, 0);
       app = await startChildApp(db.url);
       const after = await checkStored(db.url, roomId, senders);
@@ -145,7 +151,7 @@ describe('faults', () => {
       );
       const final = await checkStored(db.url, roomId, senders);
       expect(final.stored).toBe(sent);
-      expect(await historyHasNoDuplicates(restarted, users[0].token, roomId)).toBe(sent);
+      expect(await historyHasNoDuplicates(restarted, senders[0].user.token, roomId)).toBe(sent);
       // eslint-disable-next-line no-console
       console.log(`faults (a) kill -9: sent ${sent}, echoed before the kill ${after.confirmed}, stored before retries ${after.stored}, after retries ${final.stored}, duplicates 0`);
     } finally {
@@ -160,20 +166,13 @@ describe('faults', () => {
     const app = await startChildApp(db.url, { SHUTDOWN_TIMEOUT_MS: '5000' });
     let exited = false;
     try {
-      const { users, roomId } = await setupRoom(app, 10, 'term');
-      const senders = users.map((u) => new Sender(u, roomId));
-      await Promise.all(senders.map((s) => s.open(app.wsUrl)));
-      let n = 0;
-      const timer = setInterval(() => {
-        n++;
-        for (const s of senders) s.send(n);
-      }, 20);
+      const { roomId, senders, stop } = await chatter(app, 10, 'term', 20);
       await sleep(1000);
       const t0 = Date.now();
       app.proc.kill('SIGTERM');
       const code = await app.exited;
       exited = true;
-      clearInterval(timer);
+      stop();
       const ms = Date.now() - t0;
       expect(code).toBe(0);
       // well under SHUTDOWN_TIMEOUT_MS: the drain does not wait out the timeout (it did: paused sockets never read the close reply)
@@ -199,18 +198,11 @@ describe('faults', () => {
     const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000' };
     let app: ChildApp | null = await startChildApp(null, env, 0, 90_000);
     try {
-      const { users, roomId } = await setupRoom(app, 5, 'emb');
-      const senders = users.map((u) => new Sender(u, roomId));
-      await Promise.all(senders.map((s) => s.open(app!.wsUrl)));
-      let n = 0;
-      const timer = setInterval(() => {
-        n++;
-        for (const s of senders) s.send(n);
-      }, 20);
+      const { roomId, senders, stop } = await chatter(app, 5, 'emb', 20);
       await sleep(1000);
       app.proc.kill('SIGTERM');
       const code = await app.exited;
-      clearInterval(timer);
+      stop();
       app = null;
       expect(code).toBe(0);
       // the same data directory again: every acknowledged message is there, once

@@ -7,7 +7,7 @@ import { returnedRows } from '../../database/returned-rows';
 import { userColumns } from '../users/user.mapper';
 import { MESSAGE_SELECT, messageColumns, Row } from './message.mapper';
 
-/** The sender columns a message shows (`toUserDto` without e-mail; online comes from the hub); `insertedRow` copies each. */
+/** The sender columns a message shows (`toUserDto` without e-mail; online comes from the hub). */
 const PUBLIC_SENDER = ['username', 'avatar', 'status', 'last_seen', 'created_at', 'updated_at'];
 
 export interface NewMessage {
@@ -35,8 +35,7 @@ export const SELECT_INSERTED = `SELECT ins.id, ins.room_id, ins.seq, ins.created
 /** A row of SELECT_INSERTED + the message as written → the row a MESSAGE_SELECT re-read gives (without a reply). */
 export function insertedRow(m: NewMessage, r: Row): Row {
   return {
-    id: r.id,
-    room_id: m.roomId,
+    ...r, // id, room_id, seq, created_at and the sender's s_* columns
     sender_id: m.senderId,
     content: m.content,
     type: m.type,
@@ -46,18 +45,10 @@ export function insertedRow(m: NewMessage, r: Row): Row {
     is_edited: false,
     is_deleted: false,
     reply_to_id: m.replyToId,
-    seq: r.seq,
     version: r.seq, // a new message's version is its seq (both set by the insert)
     client_msg_id: m.clientMsgId,
-    created_at: r.created_at,
     updated_at: r.created_at, // both default to the transaction's now()
     s_id: m.senderId,
-    s_username: r.s_username,
-    s_avatar: r.s_avatar,
-    s_status: r.s_status,
-    s_last_seen: r.s_last_seen,
-    s_created_at: r.s_created_at,
-    s_updated_at: r.s_updated_at,
   };
 }
 
