@@ -37,6 +37,13 @@ const opt = (name) => (args.find((a) => a.startsWith(`--${name}=`)) || '').split
 if (opt('users')) P.users = Number(opt('users'));
 if (opt('rounds')) P.rounds = Number(opt('rounds'));
 const PLAIN = !QUICK || args.includes('--plain');
+// A/B mode: the same fixed offered rates for every server instead of the ladder (e.g. --fixed=1000,2000),
+// optionally with a second ChatApp build (--c2=<its dist directory>) alternating with the first.
+const FIXED = (opt('fixed') || '').split(',').filter(Boolean).map(Number);
+// BENCH_C2_NODE_ARGS: node options for C2 only (then --c2 may name the same dist to compare options)
+const C2_SRC = opt('c2') ? path.resolve(opt('c2')) : null;
+const C2_DIST = C2_SRC ? path.join(__dirname, 'results', `.dist2-${process.pid}`) : null; // a private copy, as for dist
+const C2_NODE_ARGS = (process.env.BENCH_C2_NODE_ARGS || '').split(' ').filter(Boolean);
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => {
@@ -70,7 +77,7 @@ async function waitHttp(url, ms = 30000) {
   }
   throw new Error(`not ready: ${url}`);
 }
-async function startServer(kind, extraEnv = {}) {
+async function startServer(kind, extraEnv = {}, distDir = null) {
   const port = await freePort();
   const eldFile = path.join(os.tmpdir(), `chat_bench_eld_${process.pid}_${port}.json`);
   const readEld = () => {
@@ -81,12 +88,13 @@ async function startServer(kind, extraEnv = {}) {
     }
   };
   let argv, env;
+  // eld-probe.js, preloaded into both servers: event-loop delay and GC pauses, read over SIGUSR2
+  const probe = ['-r', path.join(__dirname, 'eld-probe.js')];
   if (kind === 'B') {
-    argv = [...NODE_ARGS, path.join(__dirname, 'baseline.js')];
-    env = { PATH: process.env.PATH, PORT: String(port), DATABASE_URL: DB_URL, ...extraEnv };
+    argv = [...NODE_ARGS, ...probe, path.join(__dirname, 'baseline.js')];
+    env = { PATH: process.env.PATH, PORT: String(port), DATABASE_URL: DB_URL, BENCH_ELD_FILE: eldFile, ...extraEnv };
   } else {
-    // eld-probe.js: the same event-loop delay histogram the baseline keeps, read over SIGUSR2
-    argv = [...NODE_ARGS, '-r', path.join(__dirname, 'eld-probe.js'), path.join(DIST, 'main.js')];
+    argv = [...NODE_ARGS, ...(distDir ? C2_NODE_ARGS : []), ...probe, path.join(distDir || DIST, 'main.js')];
     env = {
       BENCH_ELD_FILE: eldFile,
       PATH: process.env.PATH,
@@ -125,16 +133,16 @@ async function startServer(kind, extraEnv = {}) {
     url: base,
     wsUrl: `ws://127.0.0.1:${port}/api/v1/ws`,
     stderr: () => stderr,
-    /** Event-loop delay (and for the baseline its batch counters) since the previous call; null if unavailable. */
+    /** Event-loop delay and GC pauses (and for the baseline its batch counters) since the previous call; null if unavailable. */
     async stats() {
-      if (kind === 'B') return fetch(`${base}/stats`).then((r) => r.json()).catch(() => null);
+      const batches = kind === 'B' ? await fetch(`${base}/stats`).then((r) => r.json()).catch(() => null) : null;
       const before = readEld()?.n ?? 0;
-      if (child.exitCode !== null || !child.kill('SIGUSR2')) return null;
+      if (child.exitCode !== null || !child.kill('SIGUSR2')) return batches;
       for (const end = Date.now() + 2000; Date.now() < end; await sleep(5)) {
         const s = readEld();
-        if (s && s.n > before) return s;
+        if (s && s.n > before) return batches ? { ...batches, ...s } : s;
       }
-      return null;
+      return batches;
     },
     async stop() {
       rmSync(eldFile, { force: true });
@@ -308,13 +316,16 @@ async function measure(server, rooms, rate, opts = {}) {
   r.rss_mb = rssKb(server.pid) / 1024;
   const s = await server.stats();
   r.eld_p99_ms = s ? s.eld_p99_ms : null;
+  // GC pauses while the step ran, as a share of the send time; the longest young-generation pause
+  r.gc_pct = s && s.gc ? ((s.gc.minor.ms + s.gc.major.ms) / (r.send_ms || 1)) * 100 : null;
+  r.gc_minor_max_ms = s && s.gc ? s.gc.minor.max_ms : null;
   if (s && s.batches) Object.assign(r, { db_batches: s.batches, db_avg_batch: s.avg_batch, db_avg_insert_ms: s.avg_insert_ms });
   r.warmup = !!opts.warmup;
   r.pass = r.delivered >= 0.999 && r.p50_ms !== null && r.p50_ms <= 5 && r.p90_ms <= 50;
   const e = Object.keys(r.errors).length ? ` errors=${JSON.stringify(r.errors).slice(0, 200)}` : '';
   log(
-    `  ${server.kind}${opts.warmup ? ' warm-up' : ''} ${rate}/s: delivered ${(r.delivered * 100).toFixed(2)}% lost ${r.lost} dup ${r.dup} p50 ${fmt(r.p50_ms)} p90 ${fmt(r.p90_ms)} p99 ${fmt(r.p99_ms)} ms, ` +
-      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery ${fmt(r.write_calls_per_delivery)} writes/delivery eld p99 ${fmt(r.eld_p99_ms)} ms, gen ${r.gen_cpu_ms} ms${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
+    `  ${server.label || server.kind}${opts.warmup ? ' warm-up' : ''} ${rate}/s: delivered ${(r.delivered * 100).toFixed(2)}% lost ${r.lost} dup ${r.dup} p50 ${fmt(r.p50_ms)} p90 ${fmt(r.p90_ms)} p99 ${fmt(r.p99_ms)} ms, ` +
+      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery ${fmt(r.write_calls_per_delivery)} writes/delivery eld p99 ${fmt(r.eld_p99_ms)} ms gc ${fmt(r.gc_pct, 1)}% (scavenge max ${fmt(r.gc_minor_max_ms, 1)} ms), gen ${r.gen_cpu_ms} ms${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
   );
   if (r.lost > 0 && server.stderr().trim()) log(`  ${server.kind} stderr: ${server.stderr().slice(-300).trim()}`);
   return r;
@@ -574,6 +585,63 @@ async function s6(users, rooms, s1) {
   }
 }
 
+/**
+ * --fixed: every variant (S1/S2: B, C[, C2]; S3: B_seq, C[, C2]) measured at the same offered rates,
+ * variants alternating within each round, each rate three times per round; medians over all.
+ */
+async function fixedScenario(name, users, rooms) {
+  const variants = name === 'S3' ? [['B_seq', 'B', { BASELINE_PERSIST: 'seq' }]] : [['B', 'B', {}]];
+  variants.push(['C', 'C', {}]);
+  if (C2_DIST) variants.push(['C2', 'C', {}, C2_DIST]);
+  const steps = {};
+  for (let k = 0; k < P.rounds; k++) {
+    for (const [label, kind, env, dist] of variants) {
+      log(`${name} fixed, round ${k + 1}/${P.rounds}: ${label}`);
+      const server = await startServer(kind, env, dist);
+      server.label = label;
+      try {
+        await call('connect', { clients: clientSpecs(server, users, rooms), concurrency: 200 });
+        await sleep(300);
+        const opts = { clientMsgId: name === 'S3' && kind === 'C' };
+        await measure(server, rooms, Math.round(FIXED[0] / 2), { ...opts, stepMs: 1000, warmup: true });
+        for (const rate of FIXED)
+          for (let i = 0; i < 3; i++) (steps[`${label}@${rate}`] ??= []).push(await measure(server, rooms, rate, opts));
+      } finally {
+        await call('close');
+        await server.stop();
+      }
+    }
+  }
+  const rows = [];
+  for (const rate of FIXED)
+    for (const [label] of variants) {
+      const xs = steps[`${label}@${rate}`];
+      const med = (f) => median(xs.map(f));
+      rows.push({
+        variant: label,
+        rate,
+        n: xs.length,
+        passed: xs.filter((x) => x.pass).length,
+        us_per_delivery: med((x) => x.server_cpu_us_per_delivery),
+        cpu_pct: med((x) => x.server_cpu_pct),
+        p50_ms: med((x) => x.p50_ms),
+        p90_ms: med((x) => x.p90_ms),
+        p99_ms: med((x) => x.p99_ms),
+        eld_p99_ms: med((x) => x.eld_p99_ms),
+        gc_pct: med((x) => x.gc_pct),
+        gc_minor_max_ms: med((x) => x.gc_minor_max_ms),
+        delivered: Math.min(...xs.map((x) => x.delivered)),
+      });
+    }
+  return { fixed: FIXED, rows };
+}
+function fixedTable(name, f) {
+  const L = [`${name}, fixed rates (median of ${P.rounds} round(s) × 3 steps):`, '', '| variant | msg/s | passed | µs/delivery | CPU % | p50 / p90 / p99 ms | eld p99 ms | GC % / max scavenge ms | min delivered |', '|---|---|---|---|---|---|---|---|---|'];
+  for (const r of f.rows)
+    L.push(`| ${r.variant} | ${r.rate} | ${r.passed}/${r.n} | ${fmt(r.us_per_delivery, 1)} | ${fmt(r.cpu_pct, 0)} | ${[r.p50_ms, r.p90_ms, r.p99_ms].map((x) => fmt(x, 1)).join(' / ')} | ${fmt(r.eld_p99_ms, 1)} | ${fmt(r.gc_pct, 1)} / ${fmt(r.gc_minor_max_ms, 1)} | ${(r.delivered * 100).toFixed(2)}% |`);
+  return L.join('\n') + '\n';
+}
+
 // ---------------------------------------------------------------- report
 function table(R) {
   const m = R.machine;
@@ -644,6 +712,7 @@ async function main() {
   await sleep(500);
   mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   cpSync(path.join(ROOT, 'dist'), DIST, { recursive: true });
+  if (C2_SRC) cpSync(C2_SRC, C2_DIST, { recursive: true });
   await adminQuery(`CREATE DATABASE ${DB_NAME}`);
   const u = new URL(DB_BASE);
   u.pathname = `/${DB_NAME}`;
@@ -682,11 +751,15 @@ async function main() {
     } finally {
       await setup.stop();
     }
-    if (want('S1')) R.S1 = await fanoutScenario('S1', users, rooms10, 500);
-    if (want('S2')) R.S2 = await fanoutScenario('S2', users, rooms100, 100);
-    if (want('S3')) R.S3 = await s3(users, rooms3);
-    if (want('S4') || want('S5')) R.S4 = await s4s5(users);
-    if (want('S6')) R.S6 = REDIS_URL ? await s6(users, rooms10, R.S1) : { skipped: 'REDIS_URL is not set' };
+    if (FIXED.length) {
+      const sets = { S1: rooms10, S2: rooms100, S3: rooms3 };
+      for (const k of ['S1', 'S2', 'S3']) if (want(k)) R.fixed = { ...R.fixed, [k]: await fixedScenario(k, users, sets[k]) };
+    }
+    if (!FIXED.length && want('S1')) R.S1 = await fanoutScenario('S1', users, rooms10, 500);
+    if (!FIXED.length && want('S2')) R.S2 = await fanoutScenario('S2', users, rooms100, 100);
+    if (!FIXED.length && want('S3')) R.S3 = await s3(users, rooms3);
+    if (!FIXED.length && (want('S4') || want('S5'))) R.S4 = await s4s5(users);
+    if (!FIXED.length && want('S6')) R.S6 = REDIS_URL ? await s6(users, rooms10, R.S1) : { skipped: 'REDIS_URL is not set' };
   } finally {
     await call('close').catch(() => {});
     gen.disconnect();
@@ -694,9 +767,17 @@ async function main() {
     await sleep(500);
     await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`).catch((e) => log('drop failed', e.message));
     rmSync(DIST, { recursive: true, force: true });
+    if (C2_DIST) rmSync(C2_DIST, { recursive: true, force: true });
   }
   R.machine.loadavg_at_end = os.loadavg();
   R.duration_s = Math.round((Date.now() - t0) / 1000);
+  if (R.fixed) {
+    const md = Object.entries(R.fixed).map(([k, f]) => fixedTable(k, f)).join('\n') + `\nDuration ${R.duration_s} s.\n`;
+    mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+    writeFileSync(path.join(__dirname, 'results', 'latest-fixed.json'), JSON.stringify(R, null, 1));
+    process.stdout.write(md);
+    return;
+  }
   const md = table(R) + `\nDuration ${R.duration_s} s; load average at start ${R.machine.loadavg_at_start.map((x) => x.toFixed(1)).join(' ')}, at end ${R.machine.loadavg_at_end.map((x) => x.toFixed(1)).join(' ')}.\n`;
   mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   const stamp = R.date.replace(/[:.]/g, '-');
@@ -711,6 +792,7 @@ async function main() {
 process.on('SIGINT', () => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(DIST, { recursive: true, force: true });
+  if (C2_DIST) rmSync(C2_DIST, { recursive: true, force: true });
   process.exit(130);
 });
 main().catch((e) => {
