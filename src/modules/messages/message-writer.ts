@@ -5,30 +5,33 @@ import { DataSource } from 'typeorm';
 import { Batcher, Failed } from '../../common/batcher';
 import { isServerError, poolOf, preparedQuery } from '../../database/prepared';
 import { Row } from './message.mapper';
-import { insertedRow, MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
+import { insertedRow, MessagesRepository, NewMessage, selectInserted } from './messages.repository';
 
 const MAX_BATCH = 256;
 
-/** The group commit's one statement (prepared once per connection). */
-const INSERT_BATCH_SQL = `WITH input AS (
-     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::uuid[], $9::uuid[])
-       WITH ORDINALITY AS t(room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, client_msg_id, ord)
-   ), counts AS (
-     SELECT room_id, count(*)::bigint AS n FROM input GROUP BY room_id
-   ), r AS (
+/**
+ * The group commit's one statement (prepared once per connection). This process numbers the batch:
+ * $10/$11 are each room's id and message count, $12 each message's place among its room's
+ * messages (1, 2, …); the statement moves each room's `last_seq` by its count and inserts message
+ * k of a room as `base + k`. Numbering here instead of in SQL (an aggregate, a window function and
+ * two sorts over the input) and the `= ANY` conditions (the cached generic plan finds the rooms
+ * and the senders by primary key instead of scanning both tables) took 12–21 % off the
+ * database's CPU time per statement (bench/README.md, "The group-commit statement").
+ */
+const INSERT_BATCH_SQL = `WITH r AS (
      UPDATE rooms SET last_seq = rooms.last_seq + c.n, last_message_at = now(), updated_at = now()
-       FROM counts c WHERE rooms.id = c.room_id
+       FROM unnest($10::uuid[], $11::bigint[]) AS c(room_id, n)
+      WHERE rooms.id = c.room_id AND rooms.id = ANY($10::uuid[])
      RETURNING rooms.id, rooms.last_seq - c.n AS base
-   ), numbered AS (
-     SELECT i.*, r.base + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq
-       FROM input i JOIN r ON r.id = i.room_id
    ), ins AS (
      INSERT INTO messages (room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, version, client_msg_id)
-     SELECT room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, seq, seq, client_msg_id
-       FROM numbered ORDER BY ord
+     SELECT t.room_id, t.sender_id, t.content, t.type, t.file_url, t.file_name, t.file_size, t.reply_to_id, r.base + t.k, r.base + t.k, t.client_msg_id
+       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::uuid[], $9::uuid[], $12::bigint[])
+              AS t(room_id, sender_id, content, type, file_url, file_name, file_size, reply_to_id, client_msg_id, k)
+       JOIN r ON r.id = t.room_id
      RETURNING id, room_id, sender_id, seq, created_at
    )
-   ${SELECT_INSERTED}`;
+   ${selectInserted('= ANY($2::uuid[])')}`;
 
 /**
  * Group commit for new messages. While one batch is being written, new sends queue up; the next
@@ -117,6 +120,13 @@ export class MessageWriter implements OnModuleDestroy {
   /** One statement: sequence numbers for every room in the batch, then all the inserts. */
   private async insertBatch(conn: PoolClient, ms: NewMessage[]): Promise<(Row | null)[]> {
     const col = <K extends keyof NewMessage>(k: K) => ms.map((m) => m[k]);
+    // per room, the k-th message of the batch (arrival order) takes the room's base + k
+    const counts = new Map<string, number>();
+    const place = ms.map((m) => {
+      const k = (counts.get(m.roomId) ?? 0) + 1;
+      counts.set(m.roomId, k);
+      return k;
+    });
     const rows = await preparedQuery<Row>(
       conn,
       'message_insert_batch',
@@ -131,9 +141,12 @@ export class MessageWriter implements OnModuleDestroy {
         col('fileSize'),
         col('replyToId'),
         col('clientMsgId'),
+        [...counts.keys()],
+        [...counts.values()],
+        place,
       ],
     );
-    // Match rows back to callers: per room, the k-th message of the room took base+k.
+    // Match rows back to callers: per room, the k-th message took the k-th lowest seq.
     const byRoom = new Map<string, Row[]>();
     for (const r of rows) {
       const list = byRoom.get(r.room_id as string) ?? [];
@@ -141,13 +154,9 @@ export class MessageWriter implements OnModuleDestroy {
       byRoom.set(r.room_id as string, list);
     }
     for (const list of byRoom.values()) list.sort((a, b) => Number(a.seq) - Number(b.seq));
-    const taken = new Map<string, number>();
-    return ms.map((m) => {
-      const list = byRoom.get(m.roomId);
-      if (!list) return null; // room deleted meanwhile
-      const k = taken.get(m.roomId) ?? 0;
-      taken.set(m.roomId, k + 1);
-      return list[k] ? insertedRow(m, list[k]) : null;
+    return ms.map((m, i) => {
+      const row = byRoom.get(m.roomId)?.[place[i] - 1];
+      return row ? insertedRow(m, row) : null; // no row: the room was deleted meanwhile
     });
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createTestApp, TestApp } from '../../setup/app';
 import { connectWs, http, Json, registerUser, TestUser } from '../../setup/clients';
+import { MessageWriter } from '../../../src/modules/messages/message-writer';
 import { expectError, expectValidation, NIL_UUID } from './helpers';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
@@ -148,6 +149,52 @@ describe('REST messages: send, history, edit, delete (§4.3.8, §4.4, Part A5/A9
       for (const m of live) expect(m).toEqual(stored.get(m.id));
       expect(new Set(live.map((m) => m.seq)).size).toBe(sent.length);
       watcher.close();
+    });
+
+    it('a group commit spanning several rooms: each send gets the row its own message became, numbered per room', async () => {
+      // 60 sends at once, round-robin over three rooms: they queue behind the statement in flight
+      // and share the next ones, each covering several rooms with several messages per room.
+      const ids = [await room(alice, [bob]), await room(alice, [bob]), await room(alice, [bob])];
+      const watcher = await connectWs(app, bob.token);
+      const N = 60;
+      const res = await Promise.all(
+        Array.from({ length: N }, (_, k) => post(k % 2 ? alice : bob, ids[k % 3], { content: `m${k}`, client_msg_id: randomUUID() })),
+      );
+      expect(res.map((r) => r.status)).toEqual(Array(N).fill(201));
+      res.forEach((r, k) => expect({ room_id: r.body.room_id, content: r.body.content }).toEqual({ room_id: ids[k % 3], content: `m${k}` }));
+      const stored = new Map<string, Json>();
+      for (const id of ids) {
+        const h = await http(app, 'GET', `/api/v1/rooms/${id}/messages?limit=100`, { token: bob.token });
+        expect(h.body.data.map((m: Json) => m.seq)).toEqual(Array.from({ length: N / 3 }, (_, k) => k + 1)); // gapless per room
+        for (const m of h.body.data) stored.set(m.id, m);
+      }
+      // the sender's last_seen moves with presence while this runs: not compared
+      const noLastSeen = (m: Json) => ({ ...m, sender: { ...(m.sender as Json), last_seen: null } });
+      expect(stored.size).toBe(N);
+      for (const r of res) expect(noLastSeen(r.body)).toEqual(noLastSeen(stored.get(r.body.id)!));
+      await Promise.all(res.map((r) => watcher.waitFor('new_message', (p) => p.id === r.body.id, 10_000)));
+      expect(watcher.all('new_message')).toHaveLength(N);
+      for (const f of watcher.all('new_message')) expect(noLastSeen(f.payload as Json)).toEqual(noLastSeen(stored.get(f.payload.id as string)!));
+      watcher.close();
+
+      // Deterministically: 31 writes in one tick — the first is written alone, the other 30 queue
+      // behind it and go as ONE statement over three rooms, ten messages each.
+      const writer = app.app.get(MessageWriter);
+      const input = (k: number) => ({
+        roomId: ids[k % 3], senderId: k % 2 ? alice.id : bob.id, content: `w${k}`, type: 'text',
+        fileUrl: null, fileName: null, fileSize: null, replyToId: null, clientMsgId: null,
+      });
+      const rows = await Promise.all(Array.from({ length: 31 }, (_, k) => writer.write(input(k))));
+      const inDb = await app.ds.query(`SELECT id, room_id, seq::int AS seq, content FROM messages WHERE content LIKE 'w%' AND room_id = ANY($1)`, [ids]);
+      const byId = new Map(inDb.map((r: Json) => [r.id, r]));
+      rows.forEach((r, k) => {
+        expect(byId.get(r!.id)).toEqual({ id: r!.id, room_id: ids[k % 3], seq: Number(r!.seq), content: `w${k}` });
+      });
+      // per room, arrival order = seq order, right after the 20 messages above
+      for (const id of ids) {
+        const seqs = rows.filter((r) => r!.room_id === id).map((r) => Number(r!.seq));
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, k) => N / 3 + 1 + k));
+      }
     });
 
     it('client_msg_id: a retry returns the original (one row); reusing it for other content is 409', async () => {
