@@ -208,24 +208,27 @@ async function insertWithSeq(batch) {
     m.seq = m.version = rows.length ? Number(rows[0].seq) : 0;
     return;
   }
+  // numbered here, as ChatApp's writer does: each room's count, each message's place in its room
+  const counts = new Map();
+  const place = batch.map((m) => {
+    const k = (counts.get(m.room_id) || 0) + 1;
+    counts.set(m.room_id, k);
+    return k;
+  });
   const { rows } = await pool.query({
     name: 'seqN',
-    text: `WITH input AS (
-       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, content, ord)
-     ), counts AS (
-       SELECT room_id, count(*)::bigint AS n FROM input GROUP BY room_id
-     ), r AS (
+    text: `WITH r AS (
        UPDATE rooms SET last_seq = rooms.last_seq + c.n, last_message_at = now(), updated_at = now()
-         FROM counts c WHERE rooms.id = c.room_id
+         FROM unnest($5::uuid[], $6::bigint[]) AS c(room_id, n)
+        WHERE rooms.id = c.room_id AND rooms.id = ANY($5::uuid[])
        RETURNING rooms.id, rooms.last_seq - c.n AS base
-     ), numbered AS (
-       SELECT i.*, r.base + row_number() OVER (PARTITION BY i.room_id ORDER BY i.ord) AS seq
-         FROM input i JOIN r ON r.id = i.room_id
      )
      INSERT INTO messages (id, room_id, sender_id, content, type, seq, version)
-     SELECT id, room_id, sender_id, content, 'text', seq, seq FROM numbered ORDER BY ord
+     SELECT t.id, t.room_id, t.sender_id, t.content, 'text', r.base + t.k, r.base + t.k
+       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $7::bigint[]) AS t(id, room_id, sender_id, content, k)
+       JOIN r ON r.id = t.room_id
      RETURNING id, seq`,
-    values: cols(batch),
+    values: [...cols(batch), [...counts.keys()], [...counts.values()], place],
   });
   const seqOf = new Map(rows.map((r) => [r.id, Number(r.seq)]));
   for (const m of batch) m.seq = m.version = seqOf.get(m.id) || 0;
