@@ -68,7 +68,18 @@ export class MessagesService {
     }
     let row: Row | null;
     try {
-      row = await this.writer.write({ ...input, senderId: me.id });
+      // one literal (not `{ ...input, senderId }`): a fixed shape on the hot path (see insertedRow)
+      row = await this.writer.write({
+        roomId: input.roomId,
+        senderId: me.id,
+        content: input.content,
+        type: input.type,
+        fileUrl: input.fileUrl,
+        fileName: input.fileName,
+        fileSize: input.fileSize,
+        replyToId: input.replyToId,
+        clientMsgId: input.clientMsgId,
+      });
     } catch (e) {
       const constraint = (e as { driverError?: { constraint?: string } }).driverError?.constraint;
       if (constraint === 'UQ_messages_sender_client_msg' && input.clientMsgId) {
