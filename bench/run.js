@@ -754,12 +754,13 @@ async function main() {
     if (FIXED.length) {
       const sets = { S1: rooms10, S2: rooms100, S3: rooms3 };
       for (const k of ['S1', 'S2', 'S3']) if (want(k)) R.fixed = { ...R.fixed, [k]: await fixedScenario(k, users, sets[k]) };
+    } else {
+      if (want('S1')) R.S1 = await fanoutScenario('S1', users, rooms10, 500);
+      if (want('S2')) R.S2 = await fanoutScenario('S2', users, rooms100, 100);
+      if (want('S3')) R.S3 = await s3(users, rooms3);
+      if (want('S4') || want('S5')) R.S4 = await s4s5(users);
+      if (want('S6')) R.S6 = REDIS_URL ? await s6(users, rooms10, R.S1) : { skipped: 'REDIS_URL is not set' };
     }
-    if (!FIXED.length && want('S1')) R.S1 = await fanoutScenario('S1', users, rooms10, 500);
-    if (!FIXED.length && want('S2')) R.S2 = await fanoutScenario('S2', users, rooms100, 100);
-    if (!FIXED.length && want('S3')) R.S3 = await s3(users, rooms3);
-    if (!FIXED.length && (want('S4') || want('S5'))) R.S4 = await s4s5(users);
-    if (!FIXED.length && want('S6')) R.S6 = REDIS_URL ? await s6(users, rooms10, R.S1) : { skipped: 'REDIS_URL is not set' };
   } finally {
     await call('close').catch(() => {});
     gen.disconnect();
