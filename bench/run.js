@@ -302,6 +302,25 @@ function clientSpecs(server, users, rooms, socketsPerUser = 1, inst = () => 0, s
   return specs;
 }
 
+/**
+ * A fresh server with every user's socket open (rooms joined), settled for 300 ms; `fn(server, conn)`
+ * runs the steps, then the sockets are closed and the server stopped, whatever happened.
+ */
+async function withConnectedServer(kind, env, dist, users, rooms, fn) {
+  const server = await startServer(kind, env, dist);
+  try {
+    const conn = await call('connect', { clients: clientSpecs(server, users, rooms), concurrency: 200 });
+    if (conn.failed) log(`  ${kind}: ${conn.failed} sockets failed`, conn.errors);
+    await sleep(300);
+    return await fn(server, conn);
+  } finally {
+    await call('close');
+    await server.stop();
+  }
+}
+/** The baseline persisting with the same group commit as ChatApp (S3 and its fixed-rate variant). */
+const B_SEQ = ['B_seq', 'B', { BASELINE_PERSIST: 'seq' }];
+
 // ---------------------------------------------------------------- measuring a step
 async function measure(server, rooms, rate, opts = {}) {
   await quiet(server.pid);
@@ -379,20 +398,13 @@ async function fanoutScenario(name, users, rooms, start) {
     const round = {};
     let kneeB = 0;
     for (const kind of ['B', 'C']) {
-      const server = await startServer(kind);
-      try {
-        const conn = await call('connect', { clients: clientSpecs(server, users, rooms), concurrency: 200 });
-        if (conn.failed) log(`  ${kind}: ${conn.failed} sockets failed`, conn.errors);
-        await sleep(300);
+      round[kind] = await withConnectedServer(kind, {}, null, users, rooms, async (server, conn) => {
         const lad = await ladder(server, rooms, start);
         if (kind === 'B') kneeB = lad.knee;
         const cost = {};
         for (const f of [0.25, 0.5]) cost[f] = await measure(server, rooms, Math.max(50, Math.round(kneeB * f)));
-        round[kind] = { knee: lad.knee, ladder: lad.steps, cost, connect: conn };
-      } finally {
-        await call('close');
-        await server.stop();
-      }
+        return { knee: lad.knee, ladder: lad.steps, cost, connect: conn };
+      });
     }
     round.r_cap = round.B.knee ? round.C.knee / round.B.knee : null;
     for (const f of [0.25, 0.5]) {
@@ -429,24 +441,14 @@ async function s3(users, rooms) {
   for (let k = 0; k < P.rounds; k++) {
     log(`S3 round ${k + 1}/${P.rounds}`);
     const round = {};
-    for (const [label, kind, env] of [
-      ['B_seq', 'B', { BASELINE_PERSIST: 'seq' }],
-      ['C', 'C', {}],
-      ['B_plain', 'B', { BASELINE_PERSIST: 'plain' }],
-    ]) {
+    for (const [label, kind, env] of [B_SEQ, ['C', 'C', {}], ['B_plain', 'B', { BASELINE_PERSIST: 'plain' }]]) {
       if (!PLAIN && label === 'B_plain') continue;
-      const server = await startServer(kind, env);
-      try {
-        await call('connect', { clients: clientSpecs(server, users, rooms), concurrency: 200 });
-        await sleep(300);
+      round[label] = await withConnectedServer(kind, env, null, users, rooms, async (server) => {
         const opts = { clientMsgId: kind === 'C' };
         const lad = await ladder(server, rooms, 1000, opts);
         const at2000 = await measure(server, rooms, 2000, opts);
-        round[label] = { knee: lad.knee, at2000, ladder: lad.steps };
-      } finally {
-        await call('close');
-        await server.stop();
-      }
+        return { knee: lad.knee, at2000, ladder: lad.steps };
+      });
     }
     round.seq_cost = round.B_plain ? round.B_seq.knee / round.B_plain.knee : null;
     log(`S3 round ${k + 1}: knee C ${round.C.knee} B_seq ${round.B_seq.knee} B_plain ${round.B_plain ? round.B_plain.knee : 'skipped'}`);
@@ -590,26 +592,20 @@ async function s6(users, rooms, s1) {
  * variants alternating within each round, each rate three times per round; medians over all.
  */
 async function fixedScenario(name, users, rooms) {
-  const variants = name === 'S3' ? [['B_seq', 'B', { BASELINE_PERSIST: 'seq' }]] : [['B', 'B', {}]];
+  const variants = name === 'S3' ? [B_SEQ] : [['B', 'B', {}]];
   variants.push(['C', 'C', {}]);
   if (C2_DIST) variants.push(['C2', 'C', {}, C2_DIST]);
   const steps = {};
   for (let k = 0; k < P.rounds; k++) {
     for (const [label, kind, env, dist] of variants) {
       log(`${name} fixed, round ${k + 1}/${P.rounds}: ${label}`);
-      const server = await startServer(kind, env, dist);
-      server.label = label;
-      try {
-        await call('connect', { clients: clientSpecs(server, users, rooms), concurrency: 200 });
-        await sleep(300);
+      await withConnectedServer(kind, env, dist, users, rooms, async (server) => {
+        server.label = label;
         const opts = { clientMsgId: name === 'S3' && kind === 'C' };
         await measure(server, rooms, Math.round(FIXED[0] / 2), { ...opts, stepMs: 1000, warmup: true });
         for (const rate of FIXED)
           for (let i = 0; i < 3; i++) (steps[`${label}@${rate}`] ??= []).push(await measure(server, rooms, rate, opts));
-      } finally {
-        await call('close');
-        await server.stop();
-      }
+      });
     }
   }
   const rows = [];
