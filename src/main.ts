@@ -14,7 +14,12 @@ async function main(): Promise<void> {
   let embedded: EmbeddedDb | null = null;
   let url = config.DATABASE_URL;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.DATA_DIR, port: config.EMBEDDED_PG_PORT, log: (m) => log('info', m) });
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.DATA_DIR,
+      port: config.EMBEDDED_PG_PORT,
+      log: (m) => log('info', m),
+      ownProcessGroup: true,
+    });
     url = embedded.url;
     log('info', `embedded PostgreSQL running on 127.0.0.1:${config.EMBEDDED_PG_PORT} (data in ${config.DATA_DIR}/pg)`);
   }

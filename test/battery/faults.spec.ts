@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -111,6 +111,15 @@ async function checkStored(dbUrl: string, roomId: string, senders: Sender[]): Pr
   }
 }
 
+/** After a failed test: a cluster still running on `dir` is shut down at once (SIGQUIT to its postmaster). */
+function stopLeftoverCluster(dir: string): void {
+  try {
+    process.kill(Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGQUIT');
+  } catch {
+    /* not running */
+  }
+}
+
 async function historyHasNoDuplicates(app: { url: string }, token: string, roomId: string): Promise<number> {
   const ids: string[] = [];
   for (let page = 1; page < 50; page++) {
@@ -219,6 +228,85 @@ describe('faults', () => {
         app.proc.kill('SIGKILL');
         await app.exited;
       }
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('(e) Ctrl-C in the terminal on the zero-setup path (SIGINT to the whole process group): the drain still writes to the database; exit 0 at once; the cluster stopped', async () => {
+    // The terminal signals every process of its foreground group. The embedded cluster must not
+    // be one of them: it stopped at once (fast shutdown) under the drain's last writes, and the
+    // server then waited ~10 s for a cluster that had already exited.
+    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-int-'));
+    chmodSync(dataDir, 0o755);
+    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' };
+    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000, { ownGroup: true, captureLogs: true });
+    try {
+      const { roomId, senders, stop } = await chatter(app, 5, 'ctrlc', 20);
+      await sleep(1000);
+      const t0 = Date.now();
+      process.kill(-app.proc.pid!, 'SIGINT');
+      const code = await app.exited;
+      const ms = Date.now() - t0;
+      stop();
+      const logs = app.logs;
+      app = null;
+      expect(code).toBe(0);
+      expect(ms).toBeLessThan(3000);
+      // no write of the drain failed (e.g. "terminating connection due to administrator command")
+      expect(logs.filter((l) => /"level":(40|50|60)/.test(l))).toEqual([]);
+      // the server stopped its cluster: nothing listens on its port any more
+      const probe = new Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`, connectionTimeoutMillis: 2000 });
+      await expect(probe.connect()).rejects.toThrow();
+      app = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
+      const r = await checkStored(`postgres://postgres:postgres@127.0.0.1:${pgPort}/chatapp`, roomId, senders);
+      expect(r.confirmed).toBeGreaterThan(50);
+      app.proc.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+      app = null;
+      // eslint-disable-next-line no-console
+      console.log(`faults (e) Ctrl-C on embedded PostgreSQL: exit ${code} after ${ms} ms; acknowledged ${r.confirmed}, stored ${r.stored}, all acknowledged stored once`);
+    } finally {
+      if (app) {
+        process.kill(-app.proc.pid!, 'SIGKILL');
+        await app.exited;
+      }
+      stopLeftoverCluster(join(dataDir, 'pg'));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('(f) kill -9 of the server alone on the zero-setup path: the next start stops the cluster it left running and serves the same data', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-kill-'));
+    chmodSync(dataDir, 0o755);
+    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000' };
+    const lockFile = join(dataDir, 'pg', 'postmaster.pid');
+    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
+    try {
+      const { roomId, senders, stop } = await chatter(app, 3, 'kill9', 20);
+      await sleep(500);
+      stop();
+      await sleep(300);
+      app.proc.kill('SIGKILL'); // the server only: no exit hook runs, its cluster stays up
+      await app.exited;
+      app = null;
+      expect(existsSync(lockFile)).toBe(true);
+      app = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
+      const r = await checkStored(`postgres://postgres:postgres@127.0.0.1:${pgPort}/chatapp`, roomId, senders);
+      expect(r.confirmed).toBeGreaterThan(10);
+      app.proc.kill('SIGTERM');
+      expect(await app.exited).toBe(0);
+      app = null;
+      expect(existsSync(lockFile)).toBe(false); // the cluster is stopped, not left behind again
+      // eslint-disable-next-line no-console
+      console.log(`faults (f) kill -9 on embedded PostgreSQL: restarted over the leftover cluster; acknowledged ${r.confirmed}, stored ${r.stored}`);
+    } finally {
+      if (app) {
+        process.kill(-app.proc.pid!, 'SIGKILL');
+        await app.exited;
+      }
+      stopLeftoverCluster(join(dataDir, 'pg'));
       rmSync(dataDir, { recursive: true, force: true });
     }
   });

@@ -8,6 +8,15 @@ export interface ChildApp {
   url: string;
   wsUrl: string;
   exited: Promise<number | null>;
+  /** stdout (pino's JSON lines) when started with `captureLogs` */
+  logs: string[];
+}
+
+export interface ChildAppOptions {
+  /** run it as a terminal runs `npm start`: its own process group, which Ctrl-C signals as a whole */
+  ownGroup?: boolean;
+  /** keep its log lines (stdout) in `logs` */
+  captureLogs?: boolean;
 }
 
 /**
@@ -15,7 +24,13 @@ export interface ChildApp {
  * SIGKILL it or SIGTERM it like an operator would. Resolves once /ready answers 200. A null
  * `dbUrl` runs it as `npm start` does on a fresh machine: no DATABASE_URL, embedded PostgreSQL.
  */
-export async function startChildApp(dbUrl: string | null, env: Record<string, string> = {}, port = 0, readyMs = 30_000): Promise<ChildApp> {
+export async function startChildApp(
+  dbUrl: string | null,
+  env: Record<string, string> = {},
+  port = 0,
+  readyMs = 30_000,
+  opts: ChildAppOptions = {},
+): Promise<ChildApp> {
   // below the kernel's ephemeral range (32768+), where listen(0) and outgoing sockets take theirs
   const p = port || 20000 + Math.floor(Math.random() * 12000);
   const proc = spawn(process.execPath, [join(__dirname, '../../dist/main.js')], {
@@ -34,8 +49,11 @@ export async function startChildApp(dbUrl: string | null, env: Record<string, st
       WS_EVENTS_PER_SEC: '100000',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', opts.captureLogs ? 'pipe' : 'ignore', 'inherit'],
+    detached: opts.ownGroup ?? false,
   });
+  const logs: string[] = [];
+  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => logs.push(...chunk.split('\n').filter(Boolean)));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${p}`;
   const deadline = Date.now() + readyMs;
@@ -51,5 +69,5 @@ export async function startChildApp(dbUrl: string | null, env: Record<string, st
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { proc, port: p, url, wsUrl: `ws://127.0.0.1:${p}/api/v1/ws`, exited };
+  return { proc, port: p, url, wsUrl: `ws://127.0.0.1:${p}/api/v1/ws`, exited, logs };
 }
