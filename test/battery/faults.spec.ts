@@ -276,6 +276,40 @@ describe('faults', () => {
     }
   });
 
+  it('(g) Ctrl-C twice on the zero-setup path: the second one exits at once (the drain waits on a client that stopped reading), and the cluster still stops', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-int2-'));
+    chmodSync(dataDir, 0o755);
+    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
+    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '8000' };
+    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
+    try {
+      const user = await registerUser(app);
+      const stalled = await connectWs(app, user.token, 'header');
+      (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // never reads the close frame
+      const t0 = Date.now();
+      process.kill(-app.proc.pid!, 'SIGINT');
+      await sleep(500);
+      expect(app.proc.exitCode).toBeNull(); // still draining: waits for the stalled client
+      process.kill(-app.proc.pid!, 'SIGINT');
+      const code = await app.exited;
+      const ms = Date.now() - t0;
+      app = null;
+      stalled.ws.terminate();
+      expect(code).toBe(1);
+      expect(ms).toBeLessThan(4000);
+      // the cluster was stopped on the way out, not left running detached
+      for (const until = Date.now() + 5000; existsSync(join(dataDir, 'pg', 'postmaster.pid')) && Date.now() < until; ) await sleep(100);
+      expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
+    } finally {
+      if (app) {
+        process.kill(-app.proc.pid!, 'SIGKILL');
+        await app.exited;
+      }
+      stopLeftoverCluster(join(dataDir, 'pg'));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('(f) kill -9 of the server alone on the zero-setup path: the next start stops the cluster it left running and serves the same data', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-kill-'));
     chmodSync(dataDir, 0o755);
