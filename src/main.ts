@@ -13,16 +13,6 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, (m) => log('info', m));
   let embedded: EmbeddedDb | null = null;
   let url = config.DATABASE_URL;
-  if (!url) {
-    embedded = await startEmbeddedPostgres({
-      dataDir: config.DATA_DIR,
-      port: config.EMBEDDED_PG_PORT,
-      log: (m) => log('info', m),
-      ownProcessGroup: true,
-    });
-    url = embedded.url;
-    log('info', `embedded PostgreSQL running on 127.0.0.1:${config.EMBEDDED_PG_PORT} (data in ${config.DATA_DIR}/pg)`);
-  }
   let started: Awaited<ReturnType<typeof startApp>> | null = null;
   const stop = async (signal: string) => {
     log('info', `${signal} received, shutting down`);
@@ -48,6 +38,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  // a hangup (the terminal closed) too; Node.js resets SIGHUP at start-up even under nohup
+  process.on('SIGHUP', () => onSignal('SIGHUP'));
+  if (!url) {
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.DATA_DIR,
+      port: config.EMBEDDED_PG_PORT,
+      log: (m) => log('info', m),
+      ownProcessGroup: true,
+    });
+    url = embedded.url;
+    log('info', `embedded PostgreSQL running on 127.0.0.1:${config.EMBEDDED_PG_PORT} (data in ${config.DATA_DIR}/pg)`);
+  }
   try {
     const applied = await prepareDatabase(url, config);
     if (applied > 0) log('info', `applied ${applied} migration(s)`);

