@@ -53,7 +53,12 @@ export async function startChildApp(
     detached: opts.ownGroup ?? false,
   });
   const logs: string[] = [];
-  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => logs.push(...chunk.split('\n').filter(Boolean)));
+  let partial = '';
+  proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!; // a line the next chunk completes
+    logs.push(...lines.filter(Boolean));
+  });
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${p}`;
   const deadline = Date.now() + readyMs;
