@@ -6,9 +6,10 @@ import { Room } from '../modules/rooms/room.entity';
 import { Upload } from '../modules/upload/upload.entity';
 import { User } from '../modules/users/user.entity';
 import { InitialSchema1732400000000 } from './migrations/1732400000000-InitialSchema';
+import { TimeOrderedMessageIds1764340000000 } from './migrations/1764340000000-TimeOrderedMessageIds';
 
 export const ENTITIES = [User, Room, RoomMember, Message, TokenBlacklist, Upload];
-export const MIGRATIONS = [InitialSchema1732400000000];
+export const MIGRATIONS = [InitialSchema1732400000000, TimeOrderedMessageIds1764340000000];
 
 export interface DbOptions {
   url: string;

@@ -54,6 +54,24 @@ describe('REST messages: send, history, edit, delete (§4.3.8, §4.4, Part A5/A9
       expect((await send(bob, id, 'second')).seq).toBe(2);
     });
 
+    it('new messages get time-ordered ids (UUID version 7) carrying the time of the insert, alone and in group commits', async () => {
+      const id = await room(alice, [bob]);
+      const single = [await send(alice, id, 'one'), await send(bob, id, 'two')];
+      const burst = await Promise.all(Array.from({ length: 24 }, (_, i) => send(i % 2 ? alice : bob, id, `burst ${i}`)));
+      const millis = (uuid: string) => parseInt(uuid.replace(/-/g, '').slice(0, 12), 16);
+      for (const m of [...single, ...burst]) {
+        expect(m.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        // the id's clock is read during the insert, created_at at the start of its transaction
+        expect(Math.abs(millis(m.id) - Date.parse(m.created_at))).toBeLessThan(1000);
+      }
+      // in seq order, the ids' times never go back (a burst shares statements: equal times there)
+      const stored: { id: string }[] = await app.ds.query('SELECT id FROM messages WHERE room_id = $1 ORDER BY seq', [id]);
+      expect(stored).toHaveLength(26);
+      const times = stored.map((r) => millis(r.id));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(new Set(stored.map((r) => r.id)).size).toBe(26);
+    });
+
     it('content limits count characters (code points), same rules as WebSocket send_message', async () => {
       const id = await room(alice);
       expect((await post(alice, id, { content: '😀'.repeat(2000) })).status).toBe(201);
