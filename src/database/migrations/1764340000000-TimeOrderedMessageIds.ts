@@ -6,11 +6,12 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * Why: `messages` is the one table that grows without bound, and a random primary key puts every
  * insert on a random leaf of its index. After each checkpoint PostgreSQL logs the whole page the
- * first time it changes, so right after a checkpoint nearly every insert paid for one more 8 KB
- * page image; as the table outgrows memory, random leaves also mean random reads. With
- * time-ordered ids the inserts go to the right edge of the index. Measured with the group-commit
- * statement on 600,000 messages (16 rows per statement): in the first second after a checkpoint
- * 6,400–7,100 page images and 43–47 MB of WAL before, 3,000–3,500 and 24–28 MB after.
+ * first time it changes, so right after a checkpoint most inserts paid for one more 8 KB page
+ * image; as the table outgrows memory, random leaves also mean random reads. With time-ordered
+ * ids the inserts go to the right edge of the index. Measured with the group-commit statement on
+ * 600,000 messages (16 rows per statement, ~9,000 rows in the first second after a checkpoint):
+ * 6,400–7,100 page images and 43–47 MB of WAL in that second before, 3,000–3,500 and 24–28 MB
+ * after. Most of the rest is the (sender_id, client_msg_id) index, whose keys the clients pick.
  *
  * The function is the database's default for `messages.id`, so every insert path (the writer,
  * the one-row insert, anything added later) gets it. PostgreSQL 18 has `uuidv7()` built in; this
