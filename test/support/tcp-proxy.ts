@@ -33,6 +33,11 @@ export class TcpProxy {
     return this.port;
   }
 
+  /** Client connections currently open through the proxy. */
+  get openConnections(): number {
+    return this.sockets.size / 2; // each one is a client socket and its upstream
+  }
+
   /** Outage: existing connections die, new ones are refused. */
   async cut(): Promise<void> {
     const s = this.server;

@@ -134,6 +134,24 @@ describeRedis('several instances over Redis', () => {
     }
   }, 40_000);
 
+  it('an instance that shuts down closes every Redis connection it opened (events and rate limits)', async () => {
+    const proxy = new TcpProxy('127.0.0.1', Number(new URL(REDIS_URL!).port || 6379));
+    await proxy.start();
+    try {
+      const d = await createTestApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix }, { dbUrl: db.url });
+      const u = await registerUser(d, 'q'); // a rate-limited route: the counters go through Redis
+      const w = await connectWs(d, u.token);
+      w.close();
+      expect(proxy.openConnections).toBeGreaterThanOrEqual(3); // publish, subscribe, rate limits
+      await d.stop();
+      const deadline = Date.now() + 2000;
+      while (proxy.openConnections > 0 && Date.now() < deadline) await sleep(50);
+      expect(proxy.openConnections).toBe(0);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('measures cross-instance vs same-instance delivery latency (1,000 messages each)', async () => {
     const [u1, u2] = [await registerUser(a, 'x'), await registerUser(a, 'x')];
     const roomId = await roomWith([u1, u2]);
