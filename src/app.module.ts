@@ -22,7 +22,6 @@ import { UploadModule } from './modules/upload/upload.module';
 import { UsersModule } from './modules/users/users.module';
 import { HubModule } from './realtime/hub.module';
 import { RealtimeModule } from './realtime/realtime.module';
-import { createRedis } from './realtime/redis';
 import { ResilientThrottlerStorage } from './realtime/resilient-throttler.storage';
 
 @Module({})
@@ -45,7 +44,7 @@ export class AppModule {
             { name: 'api', ttl: 60_000, limit: config.RATE_LIMIT_API_PER_MIN },
           ],
           // several instances share one budget per client through Redis
-          storage: config.REDIS_URL ? new ResilientThrottlerStorage(createRedis(config.REDIS_URL, 'chatapp-throttle')) : undefined,
+          storage: config.REDIS_URL ? new ResilientThrottlerStorage(config.REDIS_URL) : undefined,
         }),
         HubModule,
         UploadModule,

@@ -3,6 +3,7 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageService } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
+import { createRedis } from './redis';
 
 type Rec = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
@@ -14,10 +15,13 @@ export class ResilientThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger('RateLimitStorage');
   private readonly redisStore: ThrottlerStorageRedisService;
   private readonly local = new ThrottlerStorageService();
+  /** this storage's own connection, opened here and closed at shutdown */
+  private readonly redis: Redis;
   private lastWarn = 0;
 
-  constructor(private readonly redis: Redis) {
-    this.redisStore = new ThrottlerStorageRedisService(redis);
+  constructor(redisUrl: string) {
+    this.redis = createRedis(redisUrl, 'chatapp-throttle');
+    this.redisStore = new ThrottlerStorageRedisService(this.redis);
   }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, name: string): Promise<Rec> {
@@ -39,16 +43,12 @@ export class ResilientThrottlerStorage implements ThrottlerStorage {
     this.logger.error({ err }, 'Redis unavailable: rate limits are counted per instance until it is back');
   }
 
-  onModuleDestroy(): void {
-    this.local.onApplicationShutdown?.();
-  }
-
   /**
-   * The client is this storage's own (the Redis store does not close a client it was given): closed
-   * once the HTTP server is down, so that no late request meets a closed connection and counts
-   * locally with an error logged. Before, it stayed open after shutdown.
+   * Once the HTTP server is down, so that no late request meets a closed connection (and counts
+   * locally with an error logged). The Redis store does not close a client it was given.
    */
   onApplicationShutdown(): void {
+    this.local.onApplicationShutdown?.();
     this.redis.disconnect();
   }
 }

@@ -103,11 +103,16 @@ describeRedis('several instances over Redis', () => {
     }
   }, 60_000);
 
-  it('resumes delivery by itself after a Redis outage', async () => {
+  /** A fourth instance whose Redis connections all go through a TCP proxy the test controls. */
+  async function instanceBehindProxy(): Promise<{ d: TestApp; proxy: TcpProxy }> {
     const proxy = new TcpProxy('127.0.0.1', Number(new URL(REDIS_URL!).port || 6379));
     await proxy.start();
-    const viaProxy = { REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix };
-    const d = await createTestApp(viaProxy, { dbUrl: db.url });
+    const d = await createTestApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix }, { dbUrl: db.url });
+    return { d, proxy };
+  }
+
+  it('resumes delivery by itself after a Redis outage', async () => {
+    const { d, proxy } = await instanceBehindProxy();
     try {
       const [u1, u2] = [await registerUser(a, 'r'), await registerUser(a, 'r')];
       const roomId = await roomWith([u1, u2]);
@@ -135,10 +140,8 @@ describeRedis('several instances over Redis', () => {
   }, 40_000);
 
   it('an instance that shuts down closes every Redis connection it opened (events and rate limits)', async () => {
-    const proxy = new TcpProxy('127.0.0.1', Number(new URL(REDIS_URL!).port || 6379));
-    await proxy.start();
+    const { d, proxy } = await instanceBehindProxy();
     try {
-      const d = await createTestApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}`, REDIS_PREFIX: prefix }, { dbUrl: db.url });
       const u = await registerUser(d, 'q'); // a rate-limited route: the counters go through Redis
       const w = await connectWs(d, u.token);
       w.close();
