@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { Batcher, Failed } from '../../common/batcher';
-import { isServerError, poolOf, preparedQuery } from '../../database/prepared';
+import { isServerError, poolOf, preparedTextRows, TextRow } from '../../database/prepared';
 import { Row } from './message.mapper';
 import { insertedRow, MessagesRepository, NewMessage, selectInserted } from './messages.repository';
 
@@ -127,33 +127,29 @@ export class MessageWriter implements OnModuleDestroy {
       counts.set(m.roomId, k);
       return k;
     });
-    const rows = await preparedQuery<Row>(
-      conn,
-      'message_insert_batch',
-      INSERT_BATCH_SQL,
-      [
-        col('roomId'),
-        col('senderId'),
-        col('content'),
-        col('type'),
-        col('fileUrl'),
-        col('fileName'),
-        col('fileSize'),
-        col('replyToId'),
-        col('clientMsgId'),
-        [...counts.keys()],
-        [...counts.values()],
-        place,
-      ],
-    );
-    // Match rows back to callers: per room, the k-th message took the k-th lowest seq.
-    const byRoom = new Map<string, Row[]>();
+    const rows = await preparedTextRows(conn, 'message_insert_batch', INSERT_BATCH_SQL, [
+      col('roomId'),
+      col('senderId'),
+      col('content'),
+      col('type'),
+      col('fileUrl'),
+      col('fileName'),
+      col('fileSize'),
+      col('replyToId'),
+      col('clientMsgId'),
+      [...counts.keys()],
+      [...counts.values()],
+      place,
+    ]);
+    // Match rows back to callers: per room, the k-th message took the k-th lowest seq
+    // (a row is selectInserted's columns as text: [1] room_id, [2] seq).
+    const byRoom = new Map<string, TextRow[]>();
     for (const r of rows) {
-      const list = byRoom.get(r.room_id as string) ?? [];
+      const list = byRoom.get(r[1]!) ?? [];
       list.push(r);
-      byRoom.set(r.room_id as string, list);
+      byRoom.set(r[1]!, list);
     }
-    for (const list of byRoom.values()) list.sort((a, b) => Number(a.seq) - Number(b.seq));
+    for (const list of byRoom.values()) list.sort((a, b) => Number(a[2]) - Number(b[2]));
     return ms.map((m, i) => {
       const row = byRoom.get(m.roomId)?.[place[i] - 1];
       return row ? insertedRow(m, row) : null; // no row: the room was deleted meanwhile

@@ -32,8 +32,8 @@ function core(row: Row, p: string, viewerId: string, online: OnlineFn, senderPre
     is_deleted: row[`${p}is_deleted`] as boolean,
     seq: Number(row[`${p}seq`]),
     version: Number(row[`${p}version`]),
-    created_at: isoDate(row[`${p}created_at`] as Date),
-    updated_at: isoDate(row[`${p}updated_at`] as Date),
+    created_at: isoDate(row[`${p}created_at`] as Date | string),
+    updated_at: isoDate(row[`${p}updated_at`] as Date | string),
   };
   if (row[`${p}file_url`]) dto.file_url = row[`${p}file_url`] as string;
   if (row[`${p}file_name`]) dto.file_name = row[`${p}file_name`] as string;

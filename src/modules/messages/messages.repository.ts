@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import { preparedQuery } from '../../database/prepared';
+import { preparedTextRows, TextRow, timestamptzText as ts, withConnection } from '../../database/prepared';
 import { returnedRows } from '../../database/returned-rows';
 import { userColumns } from '../users/user.mapper';
 import { MESSAGE_SELECT, messageColumns, Row } from './message.mapper';
@@ -35,16 +35,18 @@ export const selectInserted = (sender: string): string => `SELECT ins.id, ins.ro
    ${PUBLIC_SENDER.map((c) => `s.${c} AS s_${c}`).join(', ')} FROM ins JOIN users s ON s.id = ins.sender_id AND s.id ${sender}`;
 
 /**
- * A row of selectInserted + the message as written → the row a MESSAGE_SELECT re-read gives
- * (without a reply). Every column is named in one object literal on purpose: `{ ...row, 13 more }`
- * cost 40–70 µs per call on Node 20 (microbenchmark, rows built as pg builds them and plain
- * literal rows alike; 26 µs of self time per message in a CPU profile of the server), this
- * literal well under 1 µs. The sender columns are PUBLIC_SENDER's, prefixed `s_`.
+ * A row of selectInserted (as text, see preparedTextRows) + the message as written → the row a
+ * MESSAGE_SELECT re-read gives (without a reply), timestamps already the protocol's text. Every
+ * column is named in one object literal on purpose: `{ ...row, 13 more }` cost 40–70 µs per call
+ * on Node 20 (microbenchmark, rows built as pg builds them and plain literal rows alike; 26 µs of
+ * self time per message in a CPU profile of the server), this literal well under 1 µs. The
+ * positions are selectInserted's: id, room_id, seq, created_at, then PUBLIC_SENDER's six.
  */
-export function insertedRow(m: NewMessage, r: Row): Row {
+export function insertedRow(m: NewMessage, r: TextRow): Row {
+  const createdAt = ts(r[3]!);
   return {
-    id: r.id,
-    room_id: r.room_id,
+    id: r[0],
+    room_id: r[1],
     sender_id: m.senderId,
     content: m.content,
     type: m.type,
@@ -54,18 +56,18 @@ export function insertedRow(m: NewMessage, r: Row): Row {
     is_edited: false,
     is_deleted: false,
     reply_to_id: m.replyToId,
-    seq: r.seq,
-    version: r.seq, // a new message's version is its seq (both set by the insert)
+    seq: r[2],
+    version: r[2], // a new message's version is its seq (both set by the insert)
     client_msg_id: m.clientMsgId,
-    created_at: r.created_at,
-    updated_at: r.created_at, // both default to the transaction's now()
+    created_at: createdAt,
+    updated_at: createdAt, // both default to the transaction's now()
     s_id: m.senderId,
-    s_username: r.s_username,
-    s_avatar: r.s_avatar,
-    s_status: r.s_status,
-    s_last_seen: r.s_last_seen,
-    s_created_at: r.s_created_at,
-    s_updated_at: r.s_updated_at,
+    s_username: r[4],
+    s_avatar: r[5],
+    s_status: r[6],
+    s_last_seen: r[7] === null ? null : ts(r[7]),
+    s_created_at: ts(r[8]!),
+    s_updated_at: ts(r[9]!),
   };
 }
 
@@ -91,12 +93,18 @@ export class MessagesRepository {
    * (no gap, no reuse). Returns the row with its sender, or null if the room is gone.
    */
   async insert(m: NewMessage, on?: PoolClient): Promise<Row | null> {
-    const rows = await preparedQuery<Row>(
-      on ?? this.ds,
-      'message_insert_one',
-      INSERT_ONE_SQL,
-      [m.roomId, m.senderId, m.content, m.type, m.fileUrl, m.fileName, m.fileSize, m.replyToId, m.clientMsgId],
-    );
+    if (!on) return withConnection(this.ds, (conn) => this.insert(m, conn));
+    const rows = await preparedTextRows(on, 'message_insert_one', INSERT_ONE_SQL, [
+      m.roomId,
+      m.senderId,
+      m.content,
+      m.type,
+      m.fileUrl,
+      m.fileName,
+      m.fileSize,
+      m.replyToId,
+      m.clientMsgId,
+    ]);
     return rows[0] ? insertedRow(m, rows[0]) : null;
   }
 

@@ -1,7 +1,10 @@
 import { isoDate } from '../../common/iso-date';
 import { UserDto } from './dto/user.dto';
 
-/** A users row as the repositories select it (USER_COLUMNS). */
+/**
+ * A users row as the repositories select it (USER_COLUMNS). Timestamps are Dates as pg parses
+ * them, or already the protocol's text (a message's sender from the insert path).
+ */
 export interface UserRow {
   id: string;
   username: string;
@@ -9,9 +12,9 @@ export interface UserRow {
   avatar: string;
   status: string;
   is_online: boolean;
-  last_seen: Date;
-  created_at: Date;
-  updated_at: Date;
+  last_seen: Date | string;
+  created_at: Date | string;
+  updated_at: Date | string;
 }
 
 export const USER_COLUMNS = 'id, username, email, avatar, status, is_online, last_seen, created_at, updated_at';
@@ -51,9 +54,9 @@ export function prefixedUser(row: Record<string, unknown>, p: string): UserRow {
     avatar: row[`${p}avatar`] as string,
     status: row[`${p}status`] as string,
     is_online: row[`${p}is_online`] as boolean,
-    last_seen: row[`${p}last_seen`] as Date,
-    created_at: row[`${p}created_at`] as Date,
-    updated_at: row[`${p}updated_at`] as Date,
+    last_seen: row[`${p}last_seen`] as Date | string,
+    created_at: row[`${p}created_at`] as Date | string,
+    updated_at: row[`${p}updated_at`] as Date | string,
   };
 }
 
