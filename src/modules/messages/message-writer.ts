@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { Batcher, Failed } from '../../common/batcher';
 import { isServerError, poolOf, preparedTextRows, TextRow } from '../../database/prepared';
 import { Row } from './message.mapper';
-import { insertedRow, MessagesRepository, NewMessage, selectInserted } from './messages.repository';
+import { COL, insertedRow, MessagesRepository, NewMessage, selectInserted } from './messages.repository';
 
 const MAX_BATCH = 256;
 
@@ -141,15 +141,14 @@ export class MessageWriter implements OnModuleDestroy {
       [...counts.values()],
       place,
     ]);
-    // Match rows back to callers: per room, the k-th message took the k-th lowest seq
-    // (a row is selectInserted's columns as text: [1] room_id, [2] seq).
+    // Match rows back to callers: per room, the k-th message took the k-th lowest seq.
     const byRoom = new Map<string, TextRow[]>();
     for (const r of rows) {
-      const list = byRoom.get(r[1]!) ?? [];
+      const list = byRoom.get(r[COL.roomId]!) ?? [];
       list.push(r);
-      byRoom.set(r[1]!, list);
+      byRoom.set(r[COL.roomId]!, list);
     }
-    for (const list of byRoom.values()) list.sort((a, b) => Number(a[2]) - Number(b[2]));
+    for (const list of byRoom.values()) list.sort((a, b) => Number(a[COL.seq]) - Number(b[COL.seq]));
     return ms.map((m, i) => {
       const row = byRoom.get(m.roomId)?.[place[i] - 1];
       return row ? insertedRow(m, row) : null; // no row: the room was deleted meanwhile

@@ -22,6 +22,27 @@ export interface NewMessage {
   clientMsgId: string | null;
 }
 
+/** selectInserted's columns in order: a text row (preparedTextRows) is read by these positions. */
+const INSERTED = ['id', 'room_id', 'seq', 'created_at', ...PUBLIC_SENDER.map((c) => `s_${c}`)];
+const at = (column: string): number => {
+  const i = INSERTED.indexOf(column);
+  if (i < 0) throw new Error(`selectInserted has no column ${column}`);
+  return i;
+};
+/** Positions of selectInserted's columns, for insertedRow and the writer's matching of rows to callers. */
+export const COL = {
+  id: at('id'),
+  roomId: at('room_id'),
+  seq: at('seq'),
+  createdAt: at('created_at'),
+  username: at('s_username'),
+  avatar: at('s_avatar'),
+  status: at('s_status'),
+  lastSeen: at('s_last_seen'),
+  senderCreatedAt: at('s_created_at'),
+  senderUpdatedAt: at('s_updated_at'),
+} as const;
+
 /**
  * Closes an insert statement whose CTE `ins` returns the new rows: per row only what the database
  * decided (id, seq, created_at; room_id to match rows back to a batch's callers) and the sender's
@@ -31,22 +52,24 @@ export interface NewMessage {
  * `= ANY($2::uuid[])`): the extra condition lets the cached generic plan look senders up by
  * primary key instead of hashing the whole users table on every statement.
  */
-export const selectInserted = (sender: string): string => `SELECT ins.id, ins.room_id, ins.seq, ins.created_at,
-   ${PUBLIC_SENDER.map((c) => `s.${c} AS s_${c}`).join(', ')} FROM ins JOIN users s ON s.id = ins.sender_id AND s.id ${sender}`;
+export const selectInserted = (sender: string): string =>
+  `SELECT ${INSERTED.map((c) => (c.startsWith('s_') ? `s.${c.slice(2)} AS ${c}` : `ins.${c}`)).join(', ')}
+     FROM ins JOIN users s ON s.id = ins.sender_id AND s.id ${sender}`;
+
 
 /**
  * A row of selectInserted (as text, see preparedTextRows) + the message as written → the row a
  * MESSAGE_SELECT re-read gives (without a reply), timestamps already the protocol's text. Every
  * column is named in one object literal on purpose: `{ ...row, 13 more }` cost 40–70 µs per call
  * on Node 20 (microbenchmark, rows built as pg builds them and plain literal rows alike; 26 µs of
- * self time per message in a CPU profile of the server), this literal well under 1 µs. The
- * positions are selectInserted's: id, room_id, seq, created_at, then PUBLIC_SENDER's six.
+ * self time per message in a CPU profile of the server), this literal well under 1 µs.
  */
 export function insertedRow(m: NewMessage, r: TextRow): Row {
-  const createdAt = ts(r[3]!);
+  const createdAt = ts(r[COL.createdAt]!);
+  const lastSeen = r[COL.lastSeen];
   return {
-    id: r[0],
-    room_id: r[1],
+    id: r[COL.id],
+    room_id: r[COL.roomId],
     sender_id: m.senderId,
     content: m.content,
     type: m.type,
@@ -56,18 +79,18 @@ export function insertedRow(m: NewMessage, r: TextRow): Row {
     is_edited: false,
     is_deleted: false,
     reply_to_id: m.replyToId,
-    seq: r[2],
-    version: r[2], // a new message's version is its seq (both set by the insert)
+    seq: r[COL.seq],
+    version: r[COL.seq], // a new message's version is its seq (both set by the insert)
     client_msg_id: m.clientMsgId,
     created_at: createdAt,
     updated_at: createdAt, // both default to the transaction's now()
     s_id: m.senderId,
-    s_username: r[4],
-    s_avatar: r[5],
-    s_status: r[6],
-    s_last_seen: r[7] === null ? null : ts(r[7]),
-    s_created_at: ts(r[8]!),
-    s_updated_at: ts(r[9]!),
+    s_username: r[COL.username],
+    s_avatar: r[COL.avatar],
+    s_status: r[COL.status],
+    s_last_seen: lastSeen === null ? null : ts(lastSeen),
+    s_created_at: ts(r[COL.senderCreatedAt]!),
+    s_updated_at: ts(r[COL.senderUpdatedAt]!),
   };
 }
 
