@@ -169,6 +169,31 @@ describe('REST messages: send, history, edit, delete (§4.3.8, §4.4, Part A5/A9
       watcher.close();
     });
 
+    it('times are the same instants, in the protocol’s form, when the database session runs in another time zone', async () => {
+      // the insert path rearranges PostgreSQL's UTC text; any other offset takes pg's own parser
+      const tz = await createTestApp({}, { dbUrl: `${app.dbUrl}${app.dbUrl.includes('?') ? '&' : '?'}options=-c%20TimeZone%3DAsia%2FKolkata` });
+      try {
+        const [dave, erin] = [await registerUser(tz, 'dave'), await registerUser(tz, 'erin')];
+        const r = await http(tz, 'POST', '/api/v1/rooms', { token: dave.token, body: { name: `tz ${randomUUID().slice(0, 8)}`, type: 'public' } });
+        expect((await http(tz, 'POST', `/api/v1/rooms/${r.body.id}/join`, { token: erin.token })).status).toBe(200);
+        const watcher = await connectWs(tz, erin.token);
+        const before = Date.now();
+        const sent = await http(tz, 'POST', `/api/v1/rooms/${r.body.id}/messages`, { token: dave.token, body: { content: 'namaste' } });
+        expect(sent.status).toBe(201);
+        const live = (await watcher.waitFor('new_message', (p) => p.id === sent.body.id)).payload;
+        const history = await http(tz, 'GET', `/api/v1/rooms/${r.body.id}/messages`, { token: erin.token });
+        expect(live).toEqual(history.body.data[0]);
+        expect(sent.body).toEqual(history.body.data[0]);
+        for (const t of [sent.body.created_at, sent.body.updated_at, sent.body.sender.created_at, sent.body.sender.last_seen]) {
+          expect(t).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+        }
+        expect(Math.abs(Date.parse(sent.body.created_at) - before)).toBeLessThan(5000);
+        watcher.close();
+      } finally {
+        await tz.close();
+      }
+    });
+
     it('a group commit spanning several rooms: each send gets the row its own message became, numbered per room', async () => {
       // 60 sends at once, round-robin over three rooms: they queue behind the statement in flight
       // and share the next ones, each covering several rooms with several messages per room.
