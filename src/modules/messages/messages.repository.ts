@@ -56,7 +56,6 @@ export const selectInserted = (sender: string): string =>
   `SELECT ${INSERTED.map((c) => (c.startsWith('s_') ? `s.${c.slice(2)} AS ${c}` : `ins.${c}`)).join(', ')}
      FROM ins JOIN users s ON s.id = ins.sender_id AND s.id ${sender}`;
 
-
 /**
  * A row of selectInserted (as text, see preparedTextRows) + the message as written → the row a
  * MESSAGE_SELECT re-read gives (without a reply), timestamps already the protocol's text. Every
