@@ -2,6 +2,7 @@ import { Query, types } from 'pg';
 import type { Pool, PoolClient } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { isoDate } from '../common/iso-date';
 
 /**
  * A named (server-side prepared) statement on the DataSource's own pool, or on a connection taken
@@ -21,9 +22,13 @@ export async function preparedQuery<T = Record<string, unknown>>(
     const res = await target.query({ name, text, values });
     return res.rows as T[];
   } catch (e) {
-    if (e instanceof Error && 'severity' in e) throw new QueryFailedError(text, values, e);
-    throw e;
+    throw asQueryError(e, text, values);
   }
+}
+
+/** A pg server error wrapped like TypeORM's own (`QueryFailedError` with `driverError`); anything else as is. */
+function asQueryError(e: unknown, text: string, values: unknown[]): unknown {
+  return e instanceof Error && 'severity' in e ? new QueryFailedError(text, values, e) : e;
 }
 
 /** The pg pool under a TypeORM DataSource. */
@@ -65,20 +70,6 @@ class TextRowsQuery extends Query {
   }
 }
 
-/** `run` on a connection of the DataSource's pool; one that broke (not a server error) is closed, not reused. */
-export async function withConnection<T>(ds: DataSource, run: (conn: PoolClient) => Promise<T>): Promise<T> {
-  const conn = await poolOf(ds).connect();
-  let broken: Error | undefined;
-  try {
-    return await run(conn);
-  } catch (e) {
-    if (!isServerError(e)) broken = e instanceof Error ? e : new Error(String(e));
-    throw e;
-  } finally {
-    conn.release(broken);
-  }
-}
-
 /**
  * `preparedQuery` on one connection for a statement on the hot path, rows as text (see
  * TextRowsQuery). Errors come back wrapped as `preparedQuery` wraps them.
@@ -88,7 +79,7 @@ export function preparedTextRows(conn: PoolClient, name: string, text: string, v
     conn.query(
       new TextRowsQuery(name, text, values, (err, rows) => {
         if (!err) resolve(rows);
-        else reject('severity' in err ? new QueryFailedError(text, values, err) : err);
+        else reject(asQueryError(err, text, values));
       }),
     );
   });
@@ -107,5 +98,5 @@ export function timestamptzText(s: string): string | null {
     return `${s.slice(0, 10)}T${s.slice(11, 19)}.${ms}Z`;
   }
   const d: unknown = types.getTypeParser(types.builtins.TIMESTAMPTZ, 'text')(s);
-  return d instanceof Date && !Number.isNaN(d.getTime()) ? d.toISOString() : null; // null: as isoDate() has an invalid Date
+  return d instanceof Date ? isoDate(d) : null; // ±infinity comes back as a number
 }

@@ -46,8 +46,8 @@ const INSERT_BATCH_SQL = `WITH r AS (
  * connection waits behind everything already queued on the event loop).
  *
  * A batch that fails as a whole (a client_msg_id retry, a reply to a deleted message, a
- * deadlock with another instance) is retried one message at a time, so each caller gets its
- * own outcome.
+ * deadlock with another instance) is retried one message at a time on the same connection, so
+ * each caller gets its own outcome.
  */
 @Injectable()
 export class MessageWriter implements OnModuleDestroy {
@@ -77,23 +77,27 @@ export class MessageWriter implements OnModuleDestroy {
 
   /** Writes a batch on the writer's connection (the statement leaves before the first await when it is idle). */
   private async writeBatch(ms: NewMessage[]): Promise<(Row | null | Failed)[]> {
+    if (ms.length === 1) return [await this.onConnection((conn) => this.repo.insert(ms[0], conn))];
     try {
-      const conn = this.conn ?? (await this.connect());
-      if (ms.length === 1) return [await this.onConnection(() => this.repo.insert(ms[0], conn))];
-      return await this.onConnection(() => this.insertBatch(conn, ms));
+      return await this.onConnection((conn) => this.insertBatch(conn, ms));
     } catch (e) {
-      if (ms.length === 1) throw e;
       this.logger.debug({ err: e, size: ms.length }, 'batch failed, writing one by one');
       const outcomes: (Row | null | Failed)[] = [];
-      for (const m of ms) outcomes.push(await this.repo.insert(m).catch((err: unknown) => new Failed(err)));
+      for (const m of ms) {
+        outcomes.push(await this.onConnection((conn) => this.repo.insert(m, conn)).catch((err: unknown) => new Failed(err)));
+      }
       return outcomes;
     }
   }
 
-  /** A statement on the writer's connection; a broken connection is given back and replaced on the next batch. */
-  private async onConnection<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * A statement on the writer's connection, taken from the pool when there is none; a broken one
+   * is given back, and the next statement takes a new one. A server error leaves it usable.
+   */
+  private async onConnection<T>(run: (conn: PoolClient) => Promise<T>): Promise<T> {
+    const conn = this.conn ?? (await this.connect());
     try {
-      return await run();
+      return await run(conn);
     } catch (e) {
       if (!isServerError(e)) this.dropConnection(e);
       throw e;
