@@ -118,12 +118,16 @@ function onFrame(ws, data) {
   }
 }
 
-/** Serialize once, send the same buffer to every member socket. */
+/**
+ * Serialize once, send the same buffer to every member socket, as a text frame like ChatApp's
+ * (a Buffer alone would go out as a binary frame, which a client does not UTF-8-check).
+ */
+const TEXT = { binary: false };
 function fanOut(m) {
   const set = rooms.get(m.room_id);
   if (!set) return;
   const buf = Buffer.from(JSON.stringify({ type: 'new_message', payload: m }));
-  for (const s of set) if (s.readyState === 1) s.send(buf);
+  for (const s of set) if (s.readyState === 1) s.send(buf, TEXT);
 }
 
 // ---- optional persistence: group commit, multi-row INSERT, fan-out after the commit ----
