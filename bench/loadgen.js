@@ -6,9 +6,9 @@
  * The receive path avoids JSON.parse: it finds `"content":"` in the frame text.
  *
  * Commands (process.send / on('message')):
- *   {cmd:'connect', clients:[{url, headers?, joins?:[room_id], inst?}], concurrency, raw?}
+ *   {cmd:'connect', clients:[{url, headers?, joins?:[room_id], inst?}], concurrency}
  *       -> {ms, ok, failed, errors}   ready = the self `user_online` frame (both servers send it)
- *       raw: a minimal client on a bare TCP socket instead of `ws` (see RawWs) for connect bursts
+ *       every socket is a RawWs: a minimal client on a bare TCP socket (see RawWs)
  *   {cmd:'step', rate, durationMs, drainMs, rooms:[{id, members:[client index]}], clientMsgId}
  *       -> {sent, expected, received, lost, dup, p50_ms, p90_ms, p99_ms, max_ms, same/cross p50, gen_cpu_ms}
  *   {cmd:'close'} -> {closed}
@@ -18,7 +18,6 @@ const { EventEmitter } = require('node:events');
 const net = require('node:net');
 const { performance } = require('node:perf_hooks');
 const hdr = require('hdr-histogram-js');
-const WebSocket = require('ws');
 
 let clients = []; // {ws, inst, ready}
 let cur = null; // the running step's counters
@@ -56,9 +55,12 @@ function onMessage(c, data) {
 }
 
 /**
- * The client side of RFC 6455 at its smallest, for connect bursts: a `ws` client costs the
- * generator about 0.5 ms of CPU per handshake (more than either server), so a `ws`-driven burst
- * measured the generator. One `Sec-WebSocket-Key` for every socket (its accept value is computed
+ * The client side of RFC 6455 at its smallest, for every socket the generator opens. A `ws`
+ * client costs the generator about 0.5 ms of CPU per handshake (more than either server), so a
+ * `ws`-driven connect burst measured the generator; and in the fan-out ladders `ws` clients
+ * (UTF-8 check of every text frame, event per frame) made the generator the limit of the
+ * baseline's knee (a full core at the baseline's S1/S2 knee, the baseline's own core at 65-68 %);
+ * RawWs costs the generator about 10 % less per delivery. One `Sec-WebSocket-Key` for every socket (its accept value is computed
  * once and compared as text), the upgrade request written in one piece, server frames parsed in
  * place (text → onMessage, ping → pong, close → closed). Frames it sends are masked with a zero
  * key (valid: the mask bit is set; XOR with zero leaves the payload as is). Emits 'open', 'message'
@@ -138,10 +140,10 @@ class RawWs extends EventEmitter {
   }
 }
 
-function connectOne(spec, idx, raw) {
+function connectOne(spec, idx) {
   return new Promise((resolve) => {
     const c = { ws: null, inst: spec.inst || 0, ready: false, idx };
-    const ws = raw ? new RawWs(spec.url, spec.headers) : new WebSocket(spec.url, { headers: spec.headers, perMessageDeflate: false });
+    const ws = new RawWs(spec.url, spec.headers);
     c.ws = ws;
     const timer = setTimeout(() => done('timeout'), 30_000);
     function done(err) {
@@ -163,14 +165,14 @@ function connectOne(spec, idx, raw) {
   });
 }
 
-async function connect({ clients: specs, concurrency = 200, raw = false }) {
+async function connect({ clients: specs, concurrency = 200 }) {
   const t0 = performance.now();
   const out = new Array(specs.length);
   let next = 0;
   async function worker() {
     while (next < specs.length) {
       const i = next++;
-      out[i] = await connectOne(specs[i], clients.length + i, raw);
+      out[i] = await connectOne(specs[i], clients.length + i);
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, specs.length) }, worker));

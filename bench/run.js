@@ -499,7 +499,7 @@ async function s4s5(users) {
       await quiet(server.pid);
       const rss0 = rssKb(server.pid);
       const mark = usage(server.pid);
-      const conn = await call('connect', { clients: specs(server), concurrency: 500, raw: true });
+      const conn = await call('connect', { clients: specs(server), concurrency: 500 });
       const used = mark.since();
       await sleep(2000);
       const rss1 = rssKb(server.pid);
@@ -531,7 +531,7 @@ async function s4s5(users) {
       const idle = usage(server.pid);
       await sleep(idleMs);
       const idlePct = (idle.since().cpuUs / (idleMs * 1000)) * 100;
-      const conn = await call('connect', { clients: specs(server), concurrency: 500, raw: true });
+      const conn = await call('connect', { clients: specs(server), concurrency: 500 });
       await sleep(2000);
       const window = usage(server.pid);
       await sleep(P.s5WindowMs);
