@@ -403,7 +403,7 @@ async function fanoutScenario(name, users, rooms, start) {
         if (kind === 'B') kneeB = lad.knee;
         const cost = {};
         for (const f of [0.25, 0.5]) cost[f] = await measure(server, rooms, Math.max(50, Math.round(kneeB * f)));
-        return { knee: lad.knee, ladder: lad.steps, cost, connect: conn };
+        return { knee: lad.knee, ladder: lad.steps, cost, connect: conn, at_knee: cpuAtKnee(lad) };
       });
     }
     round.r_cap = round.B.knee ? round.C.knee / round.B.knee : null;
@@ -431,7 +431,17 @@ async function fanoutScenario(name, users, rooms, start) {
     rss_c: med((r) => r.C.cost[0.5].rss_mb),
     eld_b: med((r) => r.B.cost[0.5].eld_p99_ms),
     eld_c: med((r) => r.C.cost[0.5].eld_p99_ms),
+    // the generator must cost less than the server it measures, above all at the baseline's knee
+    knee_cpu: Object.fromEntries(
+      ['B', 'C'].map((k) => [k, { gen_pct: med((r) => r[k].at_knee?.gen_pct ?? null), server_pct: med((r) => r[k].at_knee?.server_pct ?? null) }]),
+    ),
   };
+}
+
+/** Generator and server CPU (% of one core, both over the step's send + drain time ÷ send time) at the knee's step. */
+function cpuAtKnee(lad) {
+  const at = lad.steps.filter((x) => x.pass && x.rate === lad.knee).pop();
+  return at ? { gen_pct: (at.gen_cpu_ms / (at.send_ms || 1)) * 100, server_pct: at.server_cpu_pct } : null;
 }
 
 /** S3: persistence. C (real path) vs B with the seq bump vs B without it; DB verified. */
@@ -692,6 +702,11 @@ function table(R) {
     L.push('');
   }
   const eld = ['S1', 'S2'].filter((k) => R[k]).map((k) => `${k} ${fmt(R[k].eld_b)} / ${fmt(R[k].eld_c)} ms`);
+  const kc = ['S1', 'S2'].filter((k) => R[k]?.knee_cpu).map((k) => {
+    const { B, C } = R[k].knee_cpu;
+    return `${k} B ${fmt(B.gen_pct, 0)} / ${fmt(B.server_pct, 0)}, C ${fmt(C.gen_pct, 0)} / ${fmt(C.server_pct, 0)}`;
+  });
+  if (kc.length) L.push(`CPU at each server's knee step, generator / server (% of one core): ${kc.join('; ')}.`);
   L.push(`Event-loop delay p99, baseline / ChatApp, at 50% of the baseline's knee: ${eld.join('; ') || 'n/a'}. ` +
     `Setup: ${R.setup.users} users registered over REST in ${(R.setup.reg_ms / 1000).toFixed(1)} s.`);
   return L.join('\n');
