@@ -27,6 +27,8 @@ const REDIS_URL = process.env.REDIS_URL || '';
 const JWT_SECRET = randomBytes(32).toString('hex');
 // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every server process (B and C)
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+// the same for the load generator alone (its profile is written when the run ends)
+const GEN_NODE_ARGS = (process.env.BENCH_GEN_NODE_ARGS || '').split(' ').filter(Boolean);
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
 
 const P = QUICK
@@ -197,7 +199,7 @@ let gen = null;
 let reqId = 0;
 const pending = new Map();
 function startGen() {
-  const [cmd, a] = pinned(1, [path.join(__dirname, 'loadgen.js')]);
+  const [cmd, a] = pinned(1, [...GEN_NODE_ARGS, path.join(__dirname, 'loadgen.js')]);
   const child = spawn(cmd, a, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -775,6 +777,8 @@ async function main() {
   } finally {
     await call('close').catch(() => {});
     gen.disconnect();
+    // the generator exits on disconnect (and writes its profile, with BENCH_GEN_NODE_ARGS)
+    await new Promise((r) => (gen.exitCode !== null ? r() : (gen.once('exit', r), setTimeout(r, 5000))));
     for (const c of children) c.kill('SIGKILL');
     await sleep(500);
     await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`).catch((e) => log('drop failed', e.message));
