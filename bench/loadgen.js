@@ -49,7 +49,6 @@ function onMessage(c, data) {
   cur.counts[m]++;
   cur.received++;
   const us = Math.max(1, Math.round((performance.now() - t) * 1000));
-  cur.hist.recordValue(us);
   if (Number(parts[2]) === c.inst) cur.same.recordValue(us);
   else cur.cross.recordValue(us);
 }
@@ -60,12 +59,13 @@ function onMessage(c, data) {
  * `ws`-driven connect burst measured the generator; and in the fan-out ladders `ws` clients
  * (UTF-8 check of every text frame, event per frame) made the generator the limit of the
  * baseline's knee (a full core at the baseline's S1/S2 knee, the baseline's own core at 65-68 %);
- * RawWs costs the generator about 10 % less per delivery. One `Sec-WebSocket-Key` for every socket (its accept value is computed
- * once and compared as text), the upgrade request written in one piece, server frames parsed in
- * place (text → onMessage, ping → pong, close → closed). Frames it sends are masked with a zero
+ * RawWs costs the generator about 10 % less per delivery. One `Sec-WebSocket-Key` for every
+ * socket (its accept value is computed once and compared as text), the upgrade request written in
+ * one piece, server frames parsed in place (text → onMessage, ping → pong, close → closed). Frames it sends are masked with a zero
  * key (valid: the mask bit is set; XOR with zero leaves the payload as is). Emits 'open', 'message'
  * (Buffer), 'error' (Error) and 'close' (code) like `ws`; `send(text)` and `terminate()`.
  */
+const READ_BUF = Buffer.allocUnsafe(256 * 1024);
 const RAW_KEY = randomBytes(16).toString('base64');
 const RAW_ACCEPT = createHash('sha1').update(RAW_KEY + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
 class RawWs extends EventEmitter {
@@ -78,17 +78,20 @@ class RawWs extends EventEmitter {
     this.buf = null;
     this.upgraded = false;
     this.closeCode = 1006;
-    this.sock = net.connect(Number(u.port), u.hostname, () => this.sock.write(req + '\r\n'));
+    // `onread`: the socket reads into one buffer shared by every RawWs and calls back with the
+    // count, without a Buffer per read and the stream machinery around it ('data' events)
+    const onread = { buffer: READ_BUF, callback: (n) => void this.onData(READ_BUF.subarray(0, n)) };
+    this.sock = net.connect({ port: Number(u.port), host: u.hostname, onread }, () => this.sock.write(req + '\r\n'));
     this.sock.setNoDelay(true);
-    this.sock.on('data', (d) => this.onData(d));
     this.sock.on('error', (e) => this.emit('error', e));
     this.sock.on('close', () => this.emit('close', this.closeCode));
   }
+  /** `d` is a view of READ_BUF: everything is used before returning, a partial frame is copied. */
   onData(d) {
     let b = this.buf ? Buffer.concat([this.buf, d]) : d;
     if (!this.upgraded) {
       const end = b.indexOf('\r\n\r\n');
-      if (end < 0) return void (this.buf = b);
+      if (end < 0) return void (this.buf = Buffer.from(b));
       const head = b.toString('latin1', 0, end);
       if (!head.startsWith('HTTP/1.1 101') || !head.includes(RAW_ACCEPT)) {
         this.emit('error', new Error(`Unexpected server response: ${head.slice(9, 12)}`));
@@ -122,7 +125,7 @@ class RawWs extends EventEmitter {
         return;
       }
     }
-    this.buf = b.length ? b : null;
+    this.buf = b.length ? Buffer.from(b) : null;
   }
   writeFrame(b0, payload) {
     const n = payload.length;
@@ -229,6 +232,8 @@ async function step({ rate, durationMs, drainMs = 2000, rooms, clientMsgId = fal
   }
   mid += total;
   const cpu = process.cpuUsage(cpu0);
+  cur.hist.add(cur.same); // one record per delivery while receiving (same or cross instance)
+  cur.hist.add(cur.cross);
   const q = (h, p) => (h.totalCount ? h.getValueAtPercentile(p) / 1000 : null);
   const r = {
     rate,
