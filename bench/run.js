@@ -48,6 +48,19 @@ const C2_DIST = C2_SRC ? path.join(__dirname, 'results', `.dist2-${process.pid}`
 const C2_NODE_ARGS = (process.env.BENCH_C2_NODE_ARGS || '').split(' ').filter(Boolean);
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Resolves when the child has exited or after `ms`, whichever is first (no timer left behind). */
+function exited(child, ms) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => {
+    const timer = setTimeout(done, ms);
+    child.once('exit', done);
+    function done() {
+      clearTimeout(timer);
+      child.off('exit', done);
+      r();
+    }
+  });
+}
 const median = (xs) => {
   const v = xs.filter((x) => x !== null && x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
   if (!v.length) return null;
@@ -149,9 +162,8 @@ async function startServer(kind, extraEnv = {}, distDir = null) {
     async stop() {
       rmSync(eldFile, { force: true });
       if (child.exitCode !== null) return;
-      const gone = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
-      await Promise.race([gone, sleep(15000)]);
+      await exited(child, 15000);
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
@@ -334,6 +346,7 @@ async function measure(server, rooms, rate, opts = {}) {
   r.server_cpu_us_per_delivery = r.received ? cpu / r.received : null;
   r.write_calls_per_delivery = writes !== null && r.received ? writes / r.received : null;
   r.server_cpu_pct = (cpu / ((r.send_ms || 1) * 1000)) * 100;
+  r.gen_cpu_pct = (r.gen_cpu_ms / (r.send_ms || 1)) * 100; // on the same basis as the server's
   r.rss_mb = rssKb(server.pid) / 1024;
   const s = await server.stats();
   r.eld_p99_ms = s ? s.eld_p99_ms : null;
@@ -443,7 +456,7 @@ async function fanoutScenario(name, users, rooms, start) {
 /** Generator and server CPU (% of one core, both over the step's send + drain time ÷ send time) at the knee's step. */
 function cpuAtKnee(lad) {
   const at = lad.steps.filter((x) => x.pass && x.rate === lad.knee).pop();
-  return at ? { gen_pct: (at.gen_cpu_ms / (at.send_ms || 1)) * 100, server_pct: at.server_cpu_pct } : null;
+  return at ? { gen_pct: at.gen_cpu_pct, server_pct: at.server_cpu_pct } : null;
 }
 
 /** S3: persistence. C (real path) vs B with the seq bump vs B without it; DB verified. */
@@ -778,7 +791,7 @@ async function main() {
     await call('close').catch(() => {});
     gen.disconnect();
     // the generator exits on disconnect (and writes its profile, with BENCH_GEN_NODE_ARGS)
-    await new Promise((r) => (gen.exitCode !== null ? r() : (gen.once('exit', r), setTimeout(r, 5000))));
+    await exited(gen, 5000);
     for (const c of children) c.kill('SIGKILL');
     await sleep(500);
     await adminQuery(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`).catch((e) => log('drop failed', e.message));
