@@ -461,9 +461,10 @@ async function fanoutScenario(name, users, rooms, start) {
 async function costStep(server, rooms, rate) {
   const steps = [];
   for (let i = 0; i < P.costSteps; i++) steps.push(await measure(server, rooms, rate));
-  const mid = median(steps.map((r) => r.server_cpu_us_per_delivery));
-  const r = steps.find((x) => x.server_cpu_us_per_delivery === mid) ?? steps[0];
-  return { ...r, cost_samples: steps.map((x) => x.server_cpu_us_per_delivery) };
+  const us = (x) => x.server_cpu_us_per_delivery;
+  const valid = steps.filter((x) => Number.isFinite(us(x))).sort((a, b) => us(a) - us(b));
+  const r = valid.length ? valid[(valid.length - 1) >> 1] : steps[0]; // a step that delivered nothing has no cost
+  return { ...r, cost_samples: steps.map(us) };
 }
 
 /** Generator and server CPU (% of one core, both over the step's send + drain time ÷ send time) at the knee's step. */
