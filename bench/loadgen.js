@@ -88,12 +88,17 @@ class RawWs extends EventEmitter {
     this.sock.on('error', (e) => this.emit('error', e));
     this.sock.on('close', () => this.emit('close', this.closeCode));
   }
-  /** `d` is a view of READ_BUF: everything is used before returning, a partial frame is copied. */
+  /**
+   * `d` is a view of READ_BUF: everything is used before returning, and a partial frame is kept
+   * as a copy, unless it already lies in a Buffer.concat result of this call (its own memory).
+   */
   onData(d) {
-    let b = this.buf ? Buffer.concat([this.buf, d]) : d;
+    const owned = this.buf !== null;
+    let b = owned ? Buffer.concat([this.buf, d]) : d;
+    const keep = (x) => (owned ? x : Buffer.from(x));
     if (!this.upgraded) {
       const end = b.indexOf('\r\n\r\n');
-      if (end < 0) return void (this.buf = Buffer.from(b));
+      if (end < 0) return void (this.buf = keep(b));
       const head = b.toString('latin1', 0, end);
       if (!head.startsWith('HTTP/1.1 101') || !head.includes(RAW_ACCEPT)) {
         this.emit('error', new Error(`Unexpected server response: ${head.slice(9, 12)}`));
@@ -127,7 +132,7 @@ class RawWs extends EventEmitter {
         return;
       }
     }
-    this.buf = b.length ? Buffer.from(b) : null;
+    this.buf = b.length ? keep(b) : null;
   }
   writeFrame(b0, payload) {
     const n = payload.length;

@@ -25,10 +25,12 @@ const PIN = NPROC >= 2 && existsSync('/usr/bin/taskset');
 const DB_BASE = process.env.BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL || '';
 const JWT_SECRET = randomBytes(32).toString('hex');
+/** Node options from an environment variable, split at spaces. */
+const nodeArgs = (name) => (process.env[name] || '').split(' ').filter(Boolean);
 // e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles every server process (B and C)
-const NODE_ARGS = (process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean);
+const NODE_ARGS = nodeArgs('BENCH_NODE_ARGS');
 // the same for the load generator alone (its profile is written when the run ends)
-const GEN_NODE_ARGS = (process.env.BENCH_GEN_NODE_ARGS || '').split(' ').filter(Boolean);
+const GEN_NODE_ARGS = nodeArgs('BENCH_GEN_NODE_ARGS');
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
 
 const P = QUICK
@@ -45,7 +47,7 @@ const FIXED = (opt('fixed') || '').split(',').filter(Boolean).map(Number);
 // BENCH_C2_NODE_ARGS: node options for C2 only (then --c2 may name the same dist to compare options)
 const C2_SRC = opt('c2') ? path.resolve(opt('c2')) : null;
 const C2_DIST = C2_SRC ? path.join(__dirname, 'results', `.dist2-${process.pid}`) : null; // a private copy, as for dist
-const C2_NODE_ARGS = (process.env.BENCH_C2_NODE_ARGS || '').split(' ').filter(Boolean);
+const C2_NODE_ARGS = nodeArgs('BENCH_C2_NODE_ARGS');
 const log = (...a) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Resolves when the child has exited or after `ms`, whichever is first (no timer left behind). */
