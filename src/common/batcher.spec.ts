@@ -42,6 +42,26 @@ describe('Batcher', () => {
     expect(Date.now() - t1).toBeLessThan(1000);
   });
 
+  it("with 'turn', a batch from idle takes every item added in the same event-loop turn, and no later one", async () => {
+    const calls: number[][] = [];
+    const b = new Batcher<number, number>(async (items) => {
+      calls.push(items);
+      return items;
+    }, 100, 'turn');
+    const sameTurn = [b.add(1), b.add(2)];
+    await Promise.resolve(); // a promise callback of the same turn adds too
+    sameTurn.push(b.add(3));
+    expect(calls).toEqual([]);
+    const later = new Promise<number>((r) => setImmediate(() => r(b.add(4))));
+    expect(await Promise.all([...sameTurn, later])).toEqual([1, 2, 3, 4]);
+    expect(calls).toEqual([[1, 2, 3], [4]]);
+    // without gathering the first item goes alone
+    const plain: number[][] = [];
+    const p = new Batcher<number, number>(async (items) => (plain.push(items), items), 100);
+    await Promise.all([p.add(1), p.add(2), p.add(3)]);
+    expect(plain).toEqual([[1], [2, 3]]);
+  });
+
   it('splits at maxBatch and keeps arrival order', async () => {
     const calls: number[][] = [];
     const b = new Batcher<number, number>(async (items) => {

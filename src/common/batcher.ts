@@ -1,6 +1,6 @@
 /**
- * Group execution, one batch at a time: idle, an item is handled at once (no added latency); while
- * a batch is running, new items queue and the next batch takes them all (up to `maxBatch`). Under
+ * Group execution, one batch at a time: idle, an item is handled at once (no added latency, or see
+ * `gather` below); while a batch is running, new items queue and the next batch takes them all (up to `maxBatch`). Under
  * load the database sees a few statements over many rows instead of one round trip per item.
  *
  * `handle` gets the items in arrival order and returns one result per item, in the same order; a
@@ -11,6 +11,15 @@
  * Pipelined: the callers of a finished batch resume in promise callbacks, after the next batch's
  * `handle` has run up to its first await (e.g. written its statement on an idle connection), so
  * their follow-up work overlaps the next batch.
+ *
+ * How a batch that starts from idle gathers (`gather`):
+ * - `0`: it does not; the first item is handled at once.
+ * - `'turn'`: it waits for the end of the current event-loop turn (`setImmediate`), so the items
+ *   added by the callbacks of one I/O phase (the frames read from many sockets in one poll, say)
+ *   go together instead of the first alone and the rest one statement later. No timer, no wait
+ *   beyond the work already queued in this turn.
+ * - `n` ms: it starts `n` ms after its first item arrived (for work where a little delay is
+ *   invisible and fewer, larger batches matter); a batch that fills up goes at once.
  */
 export class Batcher<I, O> {
   private queue: { item: I; at: number; resolve(o: O): void; reject(e: unknown): void }[] = [];
@@ -18,15 +27,15 @@ export class Batcher<I, O> {
   /** while gathering: ends the wait early (the batch is full) */
   private wake: (() => void) | null = null;
 
-  /**
-   * `gatherMs` > 0: a batch starts that long after its first item arrived, collecting what comes
-   * meanwhile (for work where a little delay is invisible and fewer, larger batches matter).
-   */
+  private readonly gatherMs: number;
+
   constructor(
     private readonly handle: (items: I[]) => Promise<(O | Failed)[]>,
     private readonly maxBatch: number,
-    private readonly gatherMs = 0,
-  ) {}
+    private readonly gather: number | 'turn' = 0,
+  ) {
+    this.gatherMs = gather === 'turn' ? 0 : gather;
+  }
 
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -44,12 +53,13 @@ export class Batcher<I, O> {
   private async run(): Promise<void> {
     this.running = true;
     try {
+      if (this.gather === 'turn') await new Promise<void>((r) => setImmediate(r));
       while (this.queue.length > 0) {
         // gathering counts from the oldest item's arrival: items that queued behind a running
         // batch have waited already, and a batch that fills up goes at once
         if (this.gatherMs > 0 && this.queue.length < this.maxBatch) {
           const wait = this.gatherMs - (Date.now() - this.queue[0].at);
-          if (wait > 0) await this.gather(wait);
+          if (wait > 0) await this.gatherFor(wait);
         }
         const batch = this.queue.splice(0, this.maxBatch);
         try {
@@ -64,7 +74,7 @@ export class Batcher<I, O> {
     }
   }
 
-  private gather(ms: number): Promise<void> {
+  private gatherFor(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -37,8 +37,9 @@ const INSERT_BATCH_SQL = `WITH r AS (
  * Group commit for new messages. While one batch is being written, new sends queue up; the next
  * batch writes them all in ONE statement: each room's `last_seq` moves once by the number of its
  * messages, and the messages take consecutive numbers in arrival order — still one transaction,
- * so no gap and no reuse. Idle, a send is written at once (no added latency); under load the
- * database sees a few large statements instead of thousands of small ones (see Batcher).
+ * so no gap and no reuse. Idle, a send is written at the end of the event-loop turn that read it
+ * (with the other sends read in the same turn, no timer); under load the database sees a few
+ * large statements instead of thousands of small ones (see Batcher).
  *
  * The writer keeps one connection of the pool for itself, so that when a batch commits the next
  * one is on the wire at once, before the committed batch's callers go on to fan out: the
@@ -52,7 +53,7 @@ const INSERT_BATCH_SQL = `WITH r AS (
 @Injectable()
 export class MessageWriter implements OnModuleDestroy {
   private readonly logger = new Logger('MessageWriter');
-  private readonly batches = new Batcher<NewMessage, Row | null>((ms) => this.writeBatch(ms), MAX_BATCH);
+  private readonly batches = new Batcher<NewMessage, Row | null>((ms) => this.writeBatch(ms), MAX_BATCH, 'turn');
   private conn: PoolClient | null = null;
 
   constructor(
