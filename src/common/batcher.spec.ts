@@ -57,7 +57,10 @@ describe('Batcher', () => {
     expect(calls).toEqual([[1, 2, 3], [4]]);
     // without gathering the first item goes alone
     const plain: number[][] = [];
-    const p = new Batcher<number, number>(async (items) => (plain.push(items), items), 100);
+    const p = new Batcher<number, number>(async (items) => {
+      plain.push(items);
+      return items;
+    }, 100);
     await Promise.all([p.add(1), p.add(2), p.add(3)]);
     expect(plain).toEqual([[1], [2, 3]]);
   });

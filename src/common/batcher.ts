@@ -1,7 +1,8 @@
 /**
- * Group execution, one batch at a time: idle, an item is handled at once (no added latency, or see
- * `gather` below); while a batch is running, new items queue and the next batch takes them all (up to `maxBatch`). Under
- * load the database sees a few statements over many rows instead of one round trip per item.
+ * Group execution, one batch at a time: idle, an item is handled at once (or as `gather` below
+ * says); while a batch is running, new items queue and the next batch takes them all (up to
+ * `maxBatch`). Under load the database sees a few statements over many rows instead of one round
+ * trip per item.
  *
  * `handle` gets the items in arrival order and returns one result per item, in the same order; a
  * result wrapped in `Failed` rejects that item alone, and if `handle` throws every item of the
