@@ -68,6 +68,8 @@ function onMessage(c, data) {
  * `send(text)` and `terminate()`.
  */
 const READ_BUF = Buffer.allocUnsafe(256 * 1024);
+/** A leftover to keep past this read: its own memory already (`owned`), or a copy of a READ_BUF view. */
+const kept = (b, owned) => (owned ? b : Buffer.from(b));
 const RAW_KEY = randomBytes(16).toString('base64');
 const RAW_ACCEPT = createHash('sha1').update(RAW_KEY + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
 class RawWs extends EventEmitter {
@@ -95,10 +97,9 @@ class RawWs extends EventEmitter {
   onData(d) {
     const owned = this.buf !== null;
     let b = owned ? Buffer.concat([this.buf, d]) : d;
-    const keep = (x) => (owned ? x : Buffer.from(x));
     if (!this.upgraded) {
       const end = b.indexOf('\r\n\r\n');
-      if (end < 0) return void (this.buf = keep(b));
+      if (end < 0) return void (this.buf = kept(b, owned));
       const head = b.toString('latin1', 0, end);
       if (!head.startsWith('HTTP/1.1 101') || !head.includes(RAW_ACCEPT)) {
         this.emit('error', new Error(`Unexpected server response: ${head.slice(9, 12)}`));
@@ -132,7 +133,7 @@ class RawWs extends EventEmitter {
         return;
       }
     }
-    this.buf = b.length ? keep(b) : null;
+    this.buf = b.length ? kept(b, owned) : null;
   }
   writeFrame(b0, payload) {
     const n = payload.length;

@@ -1,3 +1,5 @@
+import { setImmediate as endOfTurn } from 'node:timers/promises';
+
 /**
  * Group execution, one batch at a time: idle, an item is handled at once (or as `gather` below
  * says); while a batch is running, new items queue and the next batch takes them all (up to
@@ -28,14 +30,15 @@ export class Batcher<I, O> {
   /** while gathering: ends the wait early (the batch is full) */
   private wake: (() => void) | null = null;
 
-  private readonly gatherMs: number;
-
   constructor(
     private readonly handle: (items: I[]) => Promise<(O | Failed)[]>,
     private readonly maxBatch: number,
     private readonly gather: number | 'turn' = 0,
-  ) {
-    this.gatherMs = gather === 'turn' ? 0 : gather;
+  ) {}
+
+  /** the gathering time of a timed batcher, 0 otherwise */
+  private get gatherMs(): number {
+    return this.gather === 'turn' ? 0 : this.gather;
   }
 
   add(item: I): Promise<O> {
@@ -54,7 +57,7 @@ export class Batcher<I, O> {
   private async run(): Promise<void> {
     this.running = true;
     try {
-      if (this.gather === 'turn') await new Promise<void>((r) => setImmediate(r));
+      if (this.gather === 'turn') await endOfTurn();
       while (this.queue.length > 0) {
         // gathering counts from the oldest item's arrival: items that queued behind a running
         // batch have waited already, and a batch that fills up goes at once
