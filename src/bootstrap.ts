@@ -4,10 +4,12 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
+import { pinoHttp } from 'pino-http';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { cors, requestId, securityHeaders, staticFiles } from './common/http/middleware';
 import { HttpErrorFilter } from './common/errors/http-error.filter';
+import { httpLoggerOptions } from './common/logging/logger.options';
 import type { AppConfig } from './config/env';
 import { createDataSource, runMigrations } from './database/data-source';
 import { ChatWsAdapter } from './realtime/chat-ws.adapter';
@@ -55,6 +57,7 @@ export async function buildApp(config: AppConfig, databaseUrl: string): Promise<
   }
   app.disable('x-powered-by');
   app.use(requestId());
+  app.use(pinoHttp(httpLoggerOptions(config)));
   app.use(cors(config.allowedOrigins));
   app.use(securityHeaders());
   app.use(staticFiles(config.STATIC_DIR, config.UPLOAD_DIR));

@@ -15,7 +15,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (res.headersSent) return;
     const { status, body } = this.toResponse(exception, req);
     if (status >= 500) {
-      this.logger.error({ err: exception, path: req.path, status }, 'request failed');
+      // `req` is serialized to its id, method and url: the line names its request itself
+      this.logger.error({ err: exception, req, status }, 'request failed');
     }
     res.status(status).json(body);
   }
