@@ -22,14 +22,14 @@ export interface NewMessage {
   clientMsgId: string | null;
 }
 
-/** selectInserted's columns in order: a text row (preparedTextRows) is read by these positions. */
+/** SELECT_INSERTED's columns in order: a text row (preparedTextRows) is read by these positions. */
 const INSERTED = ['id', 'room_id', 'seq', 'created_at', ...PUBLIC_SENDER.map((c) => `s_${c}`)];
 const at = (column: string): number => {
   const i = INSERTED.indexOf(column);
-  if (i < 0) throw new Error(`selectInserted has no column ${column}`);
+  if (i < 0) throw new Error(`SELECT_INSERTED has no column ${column}`);
   return i;
 };
-/** Positions of selectInserted's columns, for insertedRow and the writer's matching of rows to callers. */
+/** Positions of SELECT_INSERTED's columns, for insertedRow and the writer's matching of rows to callers. */
 export const COL = {
   id: at('id'),
   roomId: at('room_id'),
@@ -48,16 +48,17 @@ export const COL = {
  * decided (id, seq, created_at; room_id to match rows back to a batch's callers) and the sender's
  * public profile. Everything else is what was written; `insertedRow` puts the two together. 10
  * columns instead of a re-read's 26: less for PostgreSQL to output and for this process to parse
- * on the hottest statement. `sender` restates which users the statement's parameters name (e.g.
- * `= ANY($2::uuid[])`): the extra condition lets the cached generic plan look senders up by
- * primary key instead of hashing the whole users table on every statement.
+ * on the hottest statement. The sender is joined by key alone: the planner expects `ins` to be one
+ * row, so its cached generic plan looks each sender up in `users_pkey` whatever the statistics
+ * say. A condition restating the parameters' senders (`s.id = ANY($2)`, until 2026-11-29) made
+ * that index scan look dearer; where `users` had never been analyzed (autovacuum off, or a young
+ * database), the plan scanned the whole table once per inserted row instead (bench/README.md).
  */
-export const selectInserted = (sender: string): string =>
-  `SELECT ${INSERTED.map((c) => (c.startsWith('s_') ? `s.${c.slice(2)} AS ${c}` : `ins.${c}`)).join(', ')}
-     FROM ins JOIN users s ON s.id = ins.sender_id AND s.id ${sender}`;
+export const SELECT_INSERTED = `SELECT ${INSERTED.map((c) => (c.startsWith('s_') ? `s.${c.slice(2)} AS ${c}` : `ins.${c}`)).join(', ')}
+     FROM ins JOIN users s ON s.id = ins.sender_id`;
 
 /**
- * A row of selectInserted (as text, see preparedTextRows) + the message as written → the row a
+ * A row of SELECT_INSERTED (as text, see preparedTextRows) + the message as written → the row a
  * MESSAGE_SELECT re-read gives (without a reply), timestamps already the protocol's text. Every
  * column is named in one object literal on purpose: `{ ...row, 13 more }` cost 40–70 µs per call
  * on Node 20 (microbenchmark, rows built as pg builds them and plain literal rows alike; 26 µs of
@@ -102,7 +103,7 @@ const INSERT_ONE_SQL = `WITH r AS (
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, r.last_seq, r.last_seq, $9 FROM r
      RETURNING id, room_id, sender_id, seq, created_at
    )
-   ${selectInserted('= $2')}`;
+   ${SELECT_INSERTED}`;
 
 /** Every SQL statement about messages. */
 @Injectable()
