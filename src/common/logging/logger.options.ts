@@ -18,8 +18,8 @@ export const REDACT = [
 /**
  * nestjs-pino's Logger writes the app's own lines. Its request middleware is left off
  * (`forRoutes: []`): it runs every request inside an AsyncLocalStorage, which switches on Node's
- * async hooks for the whole process (every promise of every WebSocket frame pays for them, 3–4 %
- * of the server's CPU under load), only to hand the request's logger to lines logged during the
+ * async hooks for the whole process (every promise of every WebSocket frame pays for them: 3–4 %
+ * of the server's busy time in a CPU profile under load), only to hand the request's logger to lines logged during the
  * request. Those lines name their request themselves (see HttpErrorFilter), and the batched work
  * a request starts (the message writer, presence) belongs to no single request. pino-http, with
  * the same options, logs each request: bootstrap mounts it right after the request id.
