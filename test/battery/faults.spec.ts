@@ -8,7 +8,7 @@ import { createTestApp, TestApp } from '../setup/app';
 import { connectWs, Json, openWs, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
 import { freshDatabase } from '../setup/db';
 import { ChildApp, ChildAppOptions, startChildApp } from '../support/child-app';
-import { TcpProxy } from '../support/tcp-proxy';
+import { databaseBehindProxy, TcpProxy } from '../support/tcp-proxy';
 import { req } from './helpers';
 
 /**
@@ -340,7 +340,7 @@ describe('faults', () => {
   describe('(b) PostgreSQL unreachable for 10 s', () => {
     let t: TestApp;
     let proxy: TcpProxy;
-    let db: Awaited<ReturnType<typeof freshDatabase>>;
+    let db: Awaited<ReturnType<typeof databaseBehindProxy>>;
     afterAll(async () => {
       await t?.stop();
       await proxy?.stop();
@@ -348,12 +348,9 @@ describe('faults', () => {
     });
 
     it('503 JSON fast (no 500, no hang), not ready, sockets stay up or close cleanly, back within 5 s of the database', async () => {
-      db = await freshDatabase();
-      const u = new URL(db.url);
-      proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
-      await proxy.start();
-      u.host = `127.0.0.1:${proxy.port}`;
-      t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: u.toString() });
+      db = await databaseBehindProxy();
+      proxy = db.proxy;
+      t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: db.url });
       const a = await registerUser(t, 'dba');
       const b = await registerUser(t, 'dbb');
       const room = await req(t, 'POST', '/api/v1/rooms', { token: a.token, json: { name: 'outage room' } });

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { freshDatabase } from '../setup/db';
 
 /**
  * A TCP proxy on 127.0.0.1 that a test can cut (drop every connection, refuse new ones) and
@@ -55,4 +56,14 @@ export class TcpProxy {
   async stop(): Promise<void> {
     await this.cut();
   }
+}
+
+/** A fresh test database reached through a TcpProxy (`url` points at the proxy), for outage tests. */
+export async function databaseBehindProxy(): Promise<{ url: string; proxy: TcpProxy; drop(): Promise<void> }> {
+  const db = await freshDatabase();
+  const u = new URL(db.url);
+  const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+  await proxy.start();
+  u.host = `127.0.0.1:${proxy.port}`;
+  return { url: u.toString(), proxy, drop: db.drop };
 }

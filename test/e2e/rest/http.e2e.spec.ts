@@ -1,7 +1,6 @@
 import { createTestApp, TestApp } from '../../setup/app';
 import { http, registerUser } from '../../setup/clients';
-import { freshDatabase } from '../../setup/db';
-import { TcpProxy } from '../../support/tcp-proxy';
+import { databaseBehindProxy, TcpProxy } from '../../support/tcp-proxy';
 import { expectError } from './helpers';
 
 const CORS_HEADERS = {
@@ -233,14 +232,9 @@ describe('readiness with the database down', () => {
   let drop: () => Promise<void>;
   let cut = false;
   beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    const u = new URL(db.url);
-    proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
-    await proxy.start();
-    u.hostname = '127.0.0.1';
-    u.port = String(proxy.port);
-    app = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1500' }, { dbUrl: u.toString() });
+    const db = await databaseBehindProxy();
+    ({ proxy, drop } = db);
+    app = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1500' }, { dbUrl: db.url });
   });
   afterAll(async () => {
     if (cut) await proxy.restore();

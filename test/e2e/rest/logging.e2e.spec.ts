@@ -1,9 +1,8 @@
 import { storage } from 'nestjs-pino/storage';
 import { createTestApp } from '../../setup/app';
-import { freshDatabase } from '../../setup/db';
 import { http, sleep } from '../../setup/clients';
 import { ChildApp, startChildApp } from '../../support/child-app';
-import { TcpProxy } from '../../support/tcp-proxy';
+import { databaseBehindProxy, TcpProxy } from '../../support/tcp-proxy';
 
 interface Line {
   level: number;
@@ -25,14 +24,9 @@ describe('request logging', () => {
   let drop: () => Promise<void>;
   let cut = false;
   beforeAll(async () => {
-    const db = await freshDatabase();
-    drop = db.drop;
-    const u = new URL(db.url);
-    proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
-    await proxy.start();
-    u.hostname = '127.0.0.1';
-    u.port = String(proxy.port);
-    app = await startChildApp(u.toString(), { LOG_LEVEL: 'info', DB_QUERY_TIMEOUT_MS: '1500' }, 0, 30_000, { captureLogs: true });
+    const db = await databaseBehindProxy();
+    ({ proxy, drop } = db);
+    app = await startChildApp(db.url, { LOG_LEVEL: 'info', DB_QUERY_TIMEOUT_MS: '1500' }, 0, 30_000, { captureLogs: true });
   });
   afterAll(async () => {
     if (cut) await proxy.restore();
