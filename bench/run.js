@@ -7,7 +7,7 @@
  * and bench/results/latest.md. See bench/README.md for the method.
  */
 const { spawn, fork, execFileSync } = require('node:child_process');
-const { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { randomBytes } = require('node:crypto');
@@ -184,14 +184,58 @@ function sysIo(pid) {
     return null;
   }
 }
-/** Marks a process's CPU time and system-call counters; `.since()` gives what it used after the mark. */
+/**
+ * CPU time of the PostgreSQL the bench uses, when it runs on this machine: every `postgres` process
+ * (user + system), plus what the postmaster collected from backends that exited (cutime + cstime).
+ * null when the database is elsewhere or /proc cannot tell.
+ */
+const PG_LOCAL = ['127.0.0.1', 'localhost', '::1', '[::1]'].includes(new URL(DB_BASE).hostname);
+function pgCpuUs() {
+  if (!PG_LOCAL) return null;
+  let ticks = 0;
+  let seen = 0;
+  for (const d of readdirSync('/proc')) {
+    if (d.charCodeAt(0) < 48 || d.charCodeAt(0) > 57) continue;
+    let f;
+    try {
+      f = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (f.slice(f.indexOf('(') + 1, f.lastIndexOf(')')) !== 'postgres') continue;
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+    seen++;
+  }
+  return seen ? ticks * TICK_US : null;
+}
+/** Busy CPU time of the whole machine, all cores (everything but idle and iowait in /proc/stat). */
+function machineBusyUs() {
+  const f = readFileSync('/proc/stat', 'utf8');
+  const v = f.slice(0, f.indexOf('\n')).trim().split(/\s+/).slice(1).map(Number);
+  const total = v.slice(0, 8).reduce((a, b) => a + b, 0); // user … steal (guest is inside user)
+  return (total - v[3] - v[4]) * TICK_US;
+}
+/**
+ * Marks a process's CPU time and system-call counters, PostgreSQL's CPU time and the machine's
+ * busy time; `.since()` gives what each used after the mark.
+ */
 function usage(pid) {
   const cpu0 = cpuUs(pid);
   const io0 = sysIo(pid);
+  const pg0 = pgCpuUs();
+  const m0 = machineBusyUs();
   return {
     since() {
       const io1 = sysIo(pid);
-      return { cpuUs: cpuUs(pid) - cpu0, writes: io0 && io1 ? io1.w - io0.w : null, reads: io0 && io1 ? io1.r - io0.r : null };
+      const pg1 = pgCpuUs();
+      return {
+        cpuUs: cpuUs(pid) - cpu0,
+        writes: io0 && io1 ? io1.w - io0.w : null,
+        reads: io0 && io1 ? io1.r - io0.r : null,
+        pgUs: pg0 !== null && pg1 !== null ? pg1 - pg0 : null,
+        machineUs: machineBusyUs() - m0,
+      };
     },
   };
 }
@@ -343,12 +387,17 @@ async function measure(server, rooms, rate, opts = {}) {
   await server.stats(); // starts the event-loop delay window
   const mark = usage(server.pid);
   const r = await call('step', { rate, durationMs: opts.stepMs || P.stepMs, drainMs: P.drainMs, rooms, clientMsgId: !!opts.clientMsgId });
-  const { cpuUs: cpu, writes } = mark.since();
+  const { cpuUs: cpu, writes, pgUs, machineUs } = mark.since();
   rooms.sent = (rooms.sent || 0) + r.sent;
   r.server_cpu_us_per_delivery = r.received ? cpu / r.received : null;
   r.write_calls_per_delivery = writes !== null && r.received ? writes / r.received : null;
-  r.server_cpu_pct = (cpu / ((r.send_ms || 1) * 1000)) * 100;
+  const pct = (us) => (us === null ? null : (us / ((r.send_ms || 1) * 1000)) * 100);
+  r.server_cpu_pct = pct(cpu);
   r.gen_cpu_pct = (r.gen_cpu_ms / (r.send_ms || 1)) * 100; // on the same basis as the server's
+  // PostgreSQL (all its processes) and the whole machine (all cores), on the same basis
+  r.pg_cpu_pct = pct(pgUs);
+  r.pg_cpu_us_per_msg = pgUs !== null && r.sent ? pgUs / r.sent : null;
+  r.machine_cpu_pct = pct(machineUs);
   r.rss_mb = rssKb(server.pid) / 1024;
   const s = await server.stats();
   r.eld_p99_ms = s ? s.eld_p99_ms : null;
@@ -361,7 +410,7 @@ async function measure(server, rooms, rate, opts = {}) {
   const e = Object.keys(r.errors).length ? ` errors=${JSON.stringify(r.errors).slice(0, 200)}` : '';
   log(
     `  ${server.label || server.kind}${opts.warmup ? ' warm-up' : ''} ${rate}/s: delivered ${(r.delivered * 100).toFixed(2)}% lost ${r.lost} dup ${r.dup} p50 ${fmt(r.p50_ms)} p90 ${fmt(r.p90_ms)} p99 ${fmt(r.p99_ms)} ms, ` +
-      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery ${fmt(r.write_calls_per_delivery)} writes/delivery eld p99 ${fmt(r.eld_p99_ms)} ms gc ${fmt(r.gc_pct, 1)}% (scavenge max ${fmt(r.gc_minor_max_ms, 1)} ms), gen ${r.gen_cpu_ms} ms${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
+      `cpu ${r.server_cpu_pct.toFixed(0)}% ${fmt(r.server_cpu_us_per_delivery)} µs/delivery ${fmt(r.write_calls_per_delivery)} writes/delivery eld p99 ${fmt(r.eld_p99_ms)} ms gc ${fmt(r.gc_pct, 1)}% (scavenge max ${fmt(r.gc_minor_max_ms, 1)} ms), gen ${r.gen_cpu_ms} ms, pg ${fmt(r.pg_cpu_pct, 0)}% machine ${fmt(r.machine_cpu_pct, 0)}%${r.db_batches ? ` db ${r.db_batches} batches avg ${fmt(r.db_avg_batch, 1)} rows ${fmt(r.db_avg_insert_ms)} ms` : ''} ${r.pass ? 'PASS' : 'FAIL'}${e}`,
   );
   if (r.lost > 0 && server.stderr().trim()) log(`  ${server.kind} stderr: ${server.stderr().slice(-300).trim()}`);
   return r;
@@ -449,9 +498,7 @@ async function fanoutScenario(name, users, rooms, start) {
     eld_b: med((r) => r.B.cost[0.5].eld_p99_ms),
     eld_c: med((r) => r.C.cost[0.5].eld_p99_ms),
     // the generator must cost less than the server it measures, above all at the baseline's knee
-    knee_cpu: Object.fromEntries(
-      ['B', 'C'].map((k) => [k, { gen_pct: med((r) => r[k].at_knee?.gen_pct ?? null), server_pct: med((r) => r[k].at_knee?.server_pct ?? null) }]),
-    ),
+    knee_cpu: Object.fromEntries(['B', 'C'].map((k) => [k, kneeCpuMedian(rounds, (r) => r[k].at_knee)])),
   };
 }
 
@@ -469,11 +516,19 @@ async function costStep(server, rooms, rate) {
   return { ...r, cost_samples: steps.map(us) };
 }
 
-/** Generator and server CPU (% of one core, both over the step's send + drain time ÷ send time) at the knee's step. */
+/**
+ * Generator, server, PostgreSQL and whole-machine CPU (% of one core, each over the step's send +
+ * drain time ÷ send time) at the knee's step; PostgreSQL's CPU per message sent.
+ */
 function cpuAtKnee(lad) {
   const at = lad.steps.filter((x) => x.pass && x.rate === lad.knee).pop();
-  return at ? { gen_pct: at.gen_cpu_pct, server_pct: at.server_cpu_pct } : null;
+  return at
+    ? { gen_pct: at.gen_cpu_pct, server_pct: at.server_cpu_pct, pg_pct: at.pg_cpu_pct, machine_pct: at.machine_cpu_pct, pg_us_per_msg: at.pg_cpu_us_per_msg }
+    : null;
 }
+const KNEE_CPU_KEYS = ['gen_pct', 'server_pct', 'pg_pct', 'machine_pct', 'pg_us_per_msg'];
+/** Per key of cpuAtKnee, the median over rounds of one variant's knee step. */
+const kneeCpuMedian = (rounds, pick) => Object.fromEntries(KNEE_CPU_KEYS.map((q) => [q, median(rounds.map((r) => pick(r)?.[q] ?? null))]));
 
 /** S3: persistence. C (real path) vs B with the seq bump vs B without it; DB verified. */
 async function s3(users, rooms) {
@@ -488,7 +543,7 @@ async function s3(users, rooms) {
         const opts = { clientMsgId: kind === 'C' };
         const lad = await ladder(server, rooms, 1000, opts);
         const at2000 = await measure(server, rooms, 2000, opts);
-        return { knee: lad.knee, at2000, ladder: lad.steps };
+        return { knee: lad.knee, at2000, ladder: lad.steps, at_knee: cpuAtKnee(lad) };
       });
     }
     round.seq_cost = round.B_plain ? round.B_seq.knee / round.B_plain.knee : null;
@@ -513,6 +568,7 @@ async function s3(users, rooms) {
   res.knee_c = med((r) => r.C.knee);
   res.knee_b_seq = med((r) => r.B_seq.knee);
   res.knee_b_plain = med((r) => (r.B_plain ? r.B_plain.knee : null));
+  res.knee_cpu = { C: kneeCpuMedian(res.rounds, (r) => r.C.at_knee), B_seq: kneeCpuMedian(res.rounds, (r) => r.B_seq.at_knee) };
   res.c_at2000 = ['p50_ms', 'p90_ms', 'p99_ms'].map((q) => med((r) => r.C.at2000[q]));
   res.b_at2000 = ['p50_ms', 'p90_ms', 'p99_ms'].map((q) => med((r) => r.B_seq.at2000[q]));
   res.c_lost = res.rounds.reduce((a, r) => a + r.C.ladder.concat(r.C.at2000).reduce((b, s) => b + (s.pass ? s.lost : 0), 0), 0);
@@ -661,6 +717,9 @@ async function fixedScenario(name, users, rooms) {
         passed: xs.filter((x) => x.pass).length,
         us_per_delivery: med((x) => x.server_cpu_us_per_delivery),
         cpu_pct: med((x) => x.server_cpu_pct),
+        pg_cpu_pct: med((x) => x.pg_cpu_pct),
+        pg_cpu_us_per_msg: med((x) => x.pg_cpu_us_per_msg),
+        machine_cpu_pct: med((x) => x.machine_cpu_pct),
         p50_ms: med((x) => x.p50_ms),
         p90_ms: med((x) => x.p90_ms),
         p99_ms: med((x) => x.p99_ms),
@@ -673,9 +732,9 @@ async function fixedScenario(name, users, rooms) {
   return { fixed: FIXED, rows };
 }
 function fixedTable(name, f) {
-  const L = [`${name}, fixed rates (median of ${P.rounds} round(s) × 3 steps):`, '', '| variant | msg/s | passed | µs/delivery | CPU % | p50 / p90 / p99 ms | eld p99 ms | GC % / max scavenge ms | min delivered |', '|---|---|---|---|---|---|---|---|---|'];
+  const L = [`${name}, fixed rates (median of ${P.rounds} round(s) × 3 steps):`, '', '| variant | msg/s | passed | µs/delivery | CPU % | PostgreSQL % / µs per msg | machine % | p50 / p90 / p99 ms | eld p99 ms | GC % / max scavenge ms | min delivered |', '|---|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of f.rows)
-    L.push(`| ${r.variant} | ${r.rate} | ${r.passed}/${r.n} | ${fmt(r.us_per_delivery, 1)} | ${fmt(r.cpu_pct, 0)} | ${[r.p50_ms, r.p90_ms, r.p99_ms].map((x) => fmt(x, 1)).join(' / ')} | ${fmt(r.eld_p99_ms, 1)} | ${fmt(r.gc_pct, 1)} / ${fmt(r.gc_minor_max_ms, 1)} | ${(r.delivered * 100).toFixed(2)}% |`);
+    L.push(`| ${r.variant} | ${r.rate} | ${r.passed}/${r.n} | ${fmt(r.us_per_delivery, 1)} | ${fmt(r.cpu_pct, 0)} | ${fmt(r.pg_cpu_pct, 0)} / ${fmt(r.pg_cpu_us_per_msg, 0)} | ${fmt(r.machine_cpu_pct, 0)} | ${[r.p50_ms, r.p90_ms, r.p99_ms].map((x) => fmt(x, 1)).join(' / ')} | ${fmt(r.eld_p99_ms, 1)} | ${fmt(r.gc_pct, 1)} / ${fmt(r.gc_minor_max_ms, 1)} | ${(r.delivered * 100).toFixed(2)}% |`);
   return L.join('\n') + '\n';
 }
 
@@ -707,6 +766,10 @@ function table(R) {
     L.push(`| Lost / duplicated deliveries (passing steps; not arrived within the drain time, all steps: ${s.c_late_all}) · DB: sent / stored / duplicated / rooms with seq gaps | ${s.c_lost} / ${s.c_dup} · ${s.db.sent} / ${s.db.stored} / ${s.db.duplicated_content} / ${s.db.rooms_with_seq_gaps} | 0 lost, 0 dup | ${yes(s.c_lost === 0 && s.c_dup === 0 && s.db.sent === s.db.stored && s.db.duplicated_content === 0)} |`);
     L.push(`| Baseline knee with seq bump / without (sequence cost) | ${s.knee_b_seq} / ${s.knee_b_plain ?? 'n/a'} msg/s | — | |`);
     L.push(`| Baseline (seq) p50 / p90 / p99 at 2,000 msg/s | ${s.b_at2000.map((x) => fmt(x, 1)).join(' / ')} ms | — | |`);
+    if (s.knee_cpu) {
+      const k = (v) => `${fmt(v.server_pct, 0)} / ${fmt(v.pg_pct, 0)} / ${fmt(v.machine_pct, 0)} % · ${fmt(v.pg_us_per_msg, 0)} µs`;
+      L.push(`| At the knee step, ChatApp / baseline (seq): CPU of server / PostgreSQL / machine (% of one core) · PostgreSQL CPU per message | ${k(s.knee_cpu.C)} / ${k(s.knee_cpu.B_seq)} | — | |`);
+    }
     L.push('');
   }
   if (R.S4) {
@@ -735,9 +798,10 @@ function table(R) {
   const eld = ['S1', 'S2'].filter((k) => R[k]).map((k) => `${k} ${fmt(R[k].eld_b)} / ${fmt(R[k].eld_c)} ms`);
   const kc = ['S1', 'S2'].filter((k) => R[k]?.knee_cpu).map((k) => {
     const { B, C } = R[k].knee_cpu;
-    return `${k} B ${fmt(B.gen_pct, 0)} / ${fmt(B.server_pct, 0)}, C ${fmt(C.gen_pct, 0)} / ${fmt(C.server_pct, 0)}`;
+    const v = (x) => [x.gen_pct, x.server_pct, x.pg_pct, x.machine_pct].map((y) => fmt(y, 0)).join(' / ');
+    return `${k} B ${v(B)}, C ${v(C)}`;
   });
-  if (kc.length) L.push(`CPU at each server's knee step, generator / server (% of one core): ${kc.join('; ')}.`);
+  if (kc.length) L.push(`CPU at each server's knee step, generator / server / PostgreSQL / whole machine (% of one core; ${R.machine.nproc} cores = ${R.machine.nproc * 100} %): ${kc.join('; ')}.`);
   L.push(`Event-loop delay p99, baseline / ChatApp, at 50% of the baseline's knee: ${eld.join('; ') || 'n/a'}. ` +
     `Setup: ${R.setup.users} users registered over REST in ${(R.setup.reg_ms / 1000).toFixed(1)} s.`);
   return L.join('\n');
