@@ -767,8 +767,8 @@ function table(R) {
     L.push(`| Baseline knee with seq bump / without (sequence cost) | ${s.knee_b_seq} / ${s.knee_b_plain ?? 'n/a'} msg/s | — | |`);
     L.push(`| Baseline (seq) p50 / p90 / p99 at 2,000 msg/s | ${s.b_at2000.map((x) => fmt(x, 1)).join(' / ')} ms | — | |`);
     if (s.knee_cpu) {
-      const k = (v) => `${fmt(v.server_pct, 0)} / ${fmt(v.pg_pct, 0)} / ${fmt(v.machine_pct, 0)} % · ${fmt(v.pg_us_per_msg, 0)} µs`;
-      L.push(`| At the knee step, ChatApp / baseline (seq): CPU of server / PostgreSQL / machine (% of one core) · PostgreSQL CPU per message | ${k(s.knee_cpu.C)} / ${k(s.knee_cpu.B_seq)} | — | |`);
+      const k = (v) => `${fmt(v.server_pct, 0)} / ${fmt(v.pg_pct, 0)} / ${fmt(v.machine_pct, 0)} %, ${fmt(v.pg_us_per_msg, 0)} µs`;
+      L.push(`| At the knee step: CPU of server / PostgreSQL / machine (% of one core), PostgreSQL CPU per message | ChatApp ${k(s.knee_cpu.C)} · baseline (seq) ${k(s.knee_cpu.B_seq)} | — | |`);
     }
     L.push('');
   }
