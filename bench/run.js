@@ -393,7 +393,7 @@ async function measure(server, rooms, rate, opts = {}) {
   r.write_calls_per_delivery = writes !== null && r.received ? writes / r.received : null;
   const pct = (us) => (us === null ? null : (us / ((r.send_ms || 1) * 1000)) * 100);
   r.server_cpu_pct = pct(cpu);
-  r.gen_cpu_pct = (r.gen_cpu_ms / (r.send_ms || 1)) * 100; // on the same basis as the server's
+  r.gen_cpu_pct = pct(r.gen_cpu_ms * 1000); // on the same basis as the server's
   // PostgreSQL (all its processes) and the whole machine (all cores), on the same basis
   r.pg_cpu_pct = pct(pgUs);
   r.pg_cpu_us_per_msg = pgUs !== null && r.sent ? pgUs / r.sent : null;

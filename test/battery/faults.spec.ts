@@ -8,7 +8,7 @@ import { createTestApp, TestApp } from '../setup/app';
 import { connectWs, Json, openWs, registerUser, sleep, TestUser, WsClient } from '../setup/clients';
 import { freshDatabase } from '../setup/db';
 import { ChildApp, ChildAppOptions, startChildApp } from '../support/child-app';
-import { databaseBehindProxy, TcpProxy } from '../support/tcp-proxy';
+import { databaseBehindProxy, ProxiedDatabase } from '../support/tcp-proxy';
 import { req } from './helpers';
 
 /**
@@ -339,17 +339,12 @@ describe('faults', () => {
 
   describe('(b) PostgreSQL unreachable for 10 s', () => {
     let t: TestApp;
-    let proxy: TcpProxy;
-    let db: Awaited<ReturnType<typeof databaseBehindProxy>>;
-    afterAll(async () => {
-      await t?.stop();
-      await proxy?.stop();
-      await db?.drop();
-    });
+    let db: ProxiedDatabase | undefined;
+    afterAll(() => db?.close(async () => t?.stop()));
 
     it('503 JSON fast (no 500, no hang), not ready, sockets stay up or close cleanly, back within 5 s of the database', async () => {
       db = await databaseBehindProxy();
-      proxy = db.proxy;
+      const proxy = db.proxy;
       t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: db.url });
       const a = await registerUser(t, 'dba');
       const b = await registerUser(t, 'dbb');

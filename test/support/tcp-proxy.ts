@@ -48,9 +48,9 @@ export class TcpProxy {
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
-  /** Back on the same port. */
+  /** Back on the same port (nothing to do when it is not cut). */
   async restore(): Promise<void> {
-    await this.start(this.port);
+    if (!this.server) await this.start(this.port);
   }
 
   async stop(): Promise<void> {
@@ -58,12 +58,32 @@ export class TcpProxy {
   }
 }
 
-/** A fresh test database reached through a TcpProxy (`url` points at the proxy), for outage tests. */
-export async function databaseBehindProxy(): Promise<{ url: string; proxy: TcpProxy; drop(): Promise<void> }> {
+export interface ProxiedDatabase {
+  /** the database's URL through the proxy */
+  url: string;
+  proxy: TcpProxy;
+  /**
+   * Cleanup: the proxy comes back up if a test left it cut (so the app's pool can close),
+   * `stopApp` runs, then the proxy and the database go.
+   */
+  close(stopApp: () => Promise<unknown>): Promise<void>;
+}
+
+/** A fresh test database reached through a TcpProxy, for outage tests. */
+export async function databaseBehindProxy(): Promise<ProxiedDatabase> {
   const db = await freshDatabase();
   const u = new URL(db.url);
   const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
   await proxy.start();
   u.host = `127.0.0.1:${proxy.port}`;
-  return { url: u.toString(), proxy, drop: db.drop };
+  return {
+    url: u.toString(),
+    proxy,
+    async close(stopApp) {
+      await proxy.restore();
+      await stopApp();
+      await proxy.stop();
+      await db.drop();
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { createTestApp, TestApp } from '../../setup/app';
 import { http, registerUser } from '../../setup/clients';
-import { databaseBehindProxy, TcpProxy } from '../../support/tcp-proxy';
+import { databaseBehindProxy, ProxiedDatabase } from '../../support/tcp-proxy';
 import { expectError } from './helpers';
 
 const CORS_HEADERS = {
@@ -228,25 +228,16 @@ describe('rate limits behind a trusted proxy (TRUST_PROXY)', () => {
 
 describe('readiness with the database down', () => {
   let app: TestApp;
-  let proxy: TcpProxy;
-  let drop: () => Promise<void>;
-  let cut = false;
+  let db: ProxiedDatabase;
   beforeAll(async () => {
-    const db = await databaseBehindProxy();
-    ({ proxy, drop } = db);
+    db = await databaseBehindProxy();
     app = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1500' }, { dbUrl: db.url });
   });
-  afterAll(async () => {
-    if (cut) await proxy.restore();
-    await app.close();
-    await proxy.stop();
-    await drop();
-  });
+  afterAll(() => db.close(() => app.close()));
 
   it('/ready is 503 while the database is unreachable, /health stays 200, and it recovers', async () => {
     expect((await http(app, 'GET', '/ready')).status).toBe(200);
-    await proxy.cut();
-    cut = true;
+    await db.proxy.cut();
     const r = await http(app, 'GET', '/ready');
     expect(r.status).toBe(503);
     expect(r.body).toMatchObject({ status: 'not ready', checks: { database: 'down' } });
@@ -255,8 +246,7 @@ describe('readiness with the database down', () => {
     const login = await http(app, 'POST', '/api/v1/auth/login', { body: { username: 'someone', password: 'passw0rd' } });
     expect(login.status).toBe(503);
     expect(typeof login.body.error).toBe('string');
-    await proxy.restore();
-    cut = false;
+    await db.proxy.restore();
     let status = 0;
     for (let i = 0; i < 50 && status !== 200; i++) {
       status = (await http(app, 'GET', '/ready')).status;

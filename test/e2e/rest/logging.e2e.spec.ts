@@ -2,7 +2,7 @@ import { storage } from 'nestjs-pino/storage';
 import { createTestApp } from '../../setup/app';
 import { http, sleep } from '../../setup/clients';
 import { ChildApp, startChildApp } from '../../support/child-app';
-import { databaseBehindProxy, TcpProxy } from '../../support/tcp-proxy';
+import { databaseBehindProxy, ProxiedDatabase } from '../../support/tcp-proxy';
 
 interface Line {
   level: number;
@@ -20,21 +20,17 @@ interface Line {
  */
 describe('request logging', () => {
   let app: ChildApp;
-  let proxy: TcpProxy;
-  let drop: () => Promise<void>;
-  let cut = false;
+  let db: ProxiedDatabase;
   beforeAll(async () => {
-    const db = await databaseBehindProxy();
-    ({ proxy, drop } = db);
+    db = await databaseBehindProxy();
     app = await startChildApp(db.url, { LOG_LEVEL: 'info', DB_QUERY_TIMEOUT_MS: '1500' }, 0, 30_000, { captureLogs: true });
   });
-  afterAll(async () => {
-    if (cut) await proxy.restore();
-    app.proc.kill('SIGTERM');
-    await app.exited;
-    await proxy.stop();
-    await drop();
-  });
+  afterAll(() =>
+    db.close(async () => {
+      app.proc.kill('SIGTERM');
+      await app.exited;
+    }),
+  );
 
   const lines = (): Line[] => app.logs.map((l) => JSON.parse(l) as Line);
   async function linesOf(id: string, n: number): Promise<Line[]> {
@@ -79,8 +75,7 @@ describe('request logging', () => {
   });
 
   it('a request that fails on the server logs its error line with its own request id', async () => {
-    await proxy.cut();
-    cut = true;
+    await db.proxy.cut();
     const r = await post('/api/v1/auth/login', 'log-down-1', JSON.stringify({ username: 'someone', password: 'passw0rd' }));
     expect(r.status).toBe(503);
     expect(await r.json()).toMatchObject({ request_id: 'log-down-1' });
@@ -89,8 +84,7 @@ describe('request logging', () => {
       expect.objectContaining({ level: 50, context: 'HttpError', msg: 'request failed', status: 503, req: { id: 'log-down-1', method: 'POST', url: '/api/v1/auth/login' } }),
       expect.objectContaining({ level: 50, msg: 'request errored', res: { statusCode: 503 } }),
     ]);
-    await proxy.restore();
-    cut = false;
+    await db.proxy.restore();
   });
 });
 
