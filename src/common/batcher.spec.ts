@@ -108,4 +108,64 @@ describe('Batcher', () => {
     await Promise.all([first, second]);
     expect(log).toEqual(['start a', 'start b', 'resumed a', 'resumed b']);
   });
+
+  it('with maxInFlight 2, items that arrive while a batch runs start a second one after their turn; more wait for a free slot', async () => {
+    const calls: string[][] = [];
+    const gates: (() => void)[] = [];
+    const b = new Batcher<string, string>(
+      async (items) => {
+        calls.push(items);
+        await new Promise<void>((r) => gates.push(r));
+        return items;
+      },
+      100,
+      'turn',
+      2,
+    );
+    const turn = () => new Promise((r) => setImmediate(r));
+    const first = b.add('a');
+    await turn();
+    expect(calls).toEqual([['a']]);
+    // a second batch beside the first, gathered to the end of its turn
+    const second = [b.add('b'), b.add('c')];
+    expect(calls).toEqual([['a']]);
+    await turn();
+    expect(calls).toEqual([['a'], ['b', 'c']]);
+    // both slots taken: these wait, and go together when the first batch finishes
+    const third = [b.add('d'), b.add('e')];
+    await turn();
+    expect(calls).toEqual([['a'], ['b', 'c']]);
+    const order: string[] = [];
+    void first.then(() => order.push('resumed a'));
+    gates[0]();
+    expect(await first).toBe('a');
+    expect(calls).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
+    gates[1]();
+    gates[2]();
+    expect(await Promise.all([...second, ...third])).toEqual(['b', 'c', 'd', 'e']);
+    expect(order).toEqual(['resumed a']);
+    await b.idle();
+  });
+
+  it('with maxInFlight 1 (the default), a batch never starts beside a running one', async () => {
+    let running = 0;
+    let most = 0;
+    const b = new Batcher<number, number>(
+      async (items) => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 2));
+        running--;
+        return items;
+      },
+      3,
+      'turn',
+    );
+    const out: Promise<number>[] = [];
+    for (let i = 0; i < 10; i++) {
+      out.push(b.add(i));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await Promise.all(out)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(most).toBe(1);
+  });
 });

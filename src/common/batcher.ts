@@ -1,21 +1,25 @@
-import { setImmediate as endOfTurn } from 'node:timers/promises';
-
 /**
- * Group execution, one batch at a time: idle, an item is handled at once (or as `gather` below
- * says); while a batch is running, new items queue and the next batch takes them all (up to
- * `maxBatch`). Under load the database sees a few statements over many rows instead of one round
- * trip per item.
+ * Group execution: idle, an item is handled at once (or as `gather` below says); while batches
+ * are running, new items queue and the next batch takes them all (up to `maxBatch`). Under load
+ * the database sees a few statements over many rows instead of one round trip per item.
  *
  * `handle` gets the items in arrival order and returns one result per item, in the same order; a
  * result wrapped in `Failed` rejects that item alone, and if `handle` throws every item of the
- * batch is rejected with the error. A batch starts only after the previous one finished, so an
- * item never rides on a statement that began before it arrived.
+ * batch is rejected with the error. A batch takes only items that arrived before it started, so
+ * an item never rides on a statement that began before it arrived.
+ *
+ * `maxInFlight` batches run at once (default 1: a batch starts when the previous one finished).
+ * With 2, items that arrive while one batch runs start a second one (after the same gathering as
+ * from idle) instead of waiting for the first's results to come back; `handle` must then keep the
+ * batches' order itself where it matters (MessageWriter: one pipelined connection, on which the
+ * database runs the statements one after another, in the order they were sent).
  *
  * Pipelined: the callers of a finished batch resume in promise callbacks, after the next batch's
  * `handle` has run up to its first await (e.g. written its statement on an idle connection), so
  * their follow-up work overlaps the next batch.
  *
- * How a batch that starts from idle gathers (`gather`):
+ * How a batch that starts from idle (or, with `maxInFlight` > 1, beside a running one) gathers
+ * (`gather`):
  * - `0`: it does not; the first item is handled at once.
  * - `'turn'`: it waits for the end of the current event-loop turn (`setImmediate`), so the items
  *   added by the callbacks of one I/O phase (the frames read from many sockets in one poll, say)
@@ -26,14 +30,17 @@ import { setImmediate as endOfTurn } from 'node:timers/promises';
  */
 export class Batcher<I, O> {
   private queue: { item: I; at: number; resolve(o: O): void; reject(e: unknown): void }[] = [];
-  private running = false;
-  /** while gathering: ends the wait early (the batch is full) */
+  private inFlight = 0;
+  /** a batch's start is scheduled (end of the turn, or the gathering timer) */
+  private gathering = false;
+  /** while gathering on a timer: ends the wait early (the batch is full) */
   private wake: (() => void) | null = null;
 
   constructor(
     private readonly handle: (items: I[]) => Promise<(O | Failed)[]>,
     private readonly maxBatch: number,
     private readonly gather: number | 'turn' = 0,
+    private readonly maxInFlight = 1,
   ) {}
 
   /** the gathering time of a timed batcher, 0 otherwise */
@@ -44,50 +51,72 @@ export class Batcher<I, O> {
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, at: this.gatherMs > 0 ? Date.now() : 0, resolve, reject });
-      if (!this.running) void this.run();
-      else if (this.wake && this.queue.length >= this.maxBatch) this.wake();
+      if (this.gathering) {
+        if (this.wake && this.queue.length >= this.maxBatch) this.wake();
+      } else if (this.inFlight < this.maxInFlight) {
+        if (this.gather === 'turn') this.gatherFor(null);
+        else this.pump();
+      }
     });
   }
 
   /** Resolves when everything queued so far is handled. */
   async idle(): Promise<void> {
-    while (this.running || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight > 0 || this.queue.length > 0 || this.gathering) await new Promise((r) => setTimeout(r, 5));
   }
 
-  private async run(): Promise<void> {
-    this.running = true;
-    try {
-      if (this.gather === 'turn') await endOfTurn();
-      while (this.queue.length > 0) {
-        // gathering counts from the oldest item's arrival: items that queued behind a running
-        // batch have waited already, and a batch that fills up goes at once
-        if (this.gatherMs > 0 && this.queue.length < this.maxBatch) {
-          const wait = this.gatherMs - (Date.now() - this.queue[0].at);
-          if (wait > 0) await this.gatherFor(wait);
-        }
-        const batch = this.queue.splice(0, this.maxBatch);
-        try {
-          const out = await this.handle(batch.map((b) => b.item));
-          batch.forEach((b, i) => (out[i] instanceof Failed ? b.reject((out[i] as Failed).error) : b.resolve(out[i] as O)));
-        } catch (e) {
-          for (const b of batch) b.reject(e);
-        }
+  /** Starts batches while there are items and room for them. */
+  private pump(): void {
+    while (!this.gathering && this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      // gathering counts from the oldest item's arrival: items that queued behind a running
+      // batch have waited already, and a batch that fills up goes at once
+      if (this.gatherMs > 0 && this.queue.length < this.maxBatch) {
+        const wait = this.gatherMs - (Date.now() - this.queue[0].at);
+        if (wait > 0) return this.gatherFor(wait);
       }
-    } finally {
-      this.running = false;
+      this.start(this.queue.splice(0, this.maxBatch));
     }
   }
 
-  private gatherFor(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
+  private start(batch: { item: I; resolve(o: O): void; reject(e: unknown): void }[]): void {
+    this.inFlight++;
+    let out: Promise<(O | Failed)[]>;
+    try {
+      out = this.handle(batch.map((b) => b.item));
+    } catch (e) {
+      out = Promise.reject(e);
+    }
+    // the next batch starts (its handle runs up to its first await) before this one's callers resume
+    out.then(
+      (res) => {
+        this.inFlight--;
+        this.pump();
+        batch.forEach((b, i) => (res[i] instanceof Failed ? b.reject((res[i] as Failed).error) : b.resolve(res[i] as O)));
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        this.pump();
+        for (const b of batch) b.reject(e);
+      },
+    );
+  }
+
+  /** Holds batches back until the end of this event-loop turn (`ms` null) or for `ms`, then pumps. */
+  private gatherFor(ms: number | null): void {
+    this.gathering = true;
+    const done = () => {
+      if (timer) clearTimeout(timer);
+      this.wake = null;
+      this.gathering = false;
+      this.pump();
+    };
+    let timer: NodeJS.Timeout | null = null;
+    if (ms === null) {
+      setImmediate(done);
+    } else {
+      timer = setTimeout(done, ms);
       this.wake = done;
-    });
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { Query, types } from 'pg';
-import type { Pool, PoolClient } from 'pg';
+import type { ClientBase, Pool, PoolClient } from 'pg';
 import { DataSource, QueryFailedError } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { isoDate } from '../common/iso-date';
@@ -74,7 +74,7 @@ class TextRowsQuery extends Query {
  * `preparedQuery` on one connection for a statement on the hot path, rows as text (see
  * TextRowsQuery). Errors come back wrapped as `preparedQuery` wraps them.
  */
-export function preparedTextRows(conn: PoolClient, name: string, text: string, values: unknown[]): Promise<TextRow[]> {
+export function preparedTextRows(conn: ClientBase, name: string, text: string, values: unknown[]): Promise<TextRow[]> {
   return new Promise((resolve, reject) => {
     conn.query(
       new TextRowsQuery(name, text, values, (err, rows) => {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { PoolClient } from 'pg';
+import { Client, ClientBase, ClientConfig } from 'pg';
 import { DataSource } from 'typeorm';
 import { Batcher, Failed } from '../../common/batcher';
 import { isServerError, poolOf, preparedTextRows, TextRow } from '../../database/prepared';
@@ -8,6 +8,8 @@ import { Row } from './message.mapper';
 import { COL, insertedRow, MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
 
 const MAX_BATCH = 256;
+/** Statements on the writer's connection at once (see MessageWriter). */
+const IN_FLIGHT = 2;
 
 /**
  * The group commit's one statement (prepared once per connection). This process numbers the batch:
@@ -35,27 +37,34 @@ const INSERT_BATCH_SQL = `WITH r AS (
    ${SELECT_INSERTED}`;
 
 /**
- * Group commit for new messages. While one batch is being written, new sends queue up; the next
- * batch writes them all in ONE statement: each room's `last_seq` moves once by the number of its
- * messages, and the messages take consecutive numbers in arrival order — still one transaction,
- * so no gap and no reuse. Idle, a send is written at the end of the event-loop turn that read it
- * (with the other sends read in the same turn, no timer); under load the database sees a few
- * large statements instead of thousands of small ones (see Batcher).
+ * Group commit for new messages. Sends read in one event-loop turn go into ONE statement: each
+ * room's `last_seq` moves once by the number of its messages, and the messages take consecutive
+ * numbers in arrival order — still one transaction, so no gap and no reuse. Idle, a send is
+ * written at the end of the event-loop turn that read it (with the other sends read in the same
+ * turn, no timer); under load the database sees a few large statements instead of thousands of
+ * small ones (see Batcher).
  *
- * The writer keeps one connection of the pool for itself, so that when a batch commits the next
- * one is on the wire at once, before the committed batch's callers go on to fan out: the
- * database writes batch k+1 while this process delivers batch k (through the pool, taking a
- * connection waits behind everything already queued on the event loop).
+ * The writer has a connection of its own, pipelined (pg's `pipeline` mode), with up to two
+ * statements on it at once: sends that arrive while a statement runs go out in a second one at
+ * the end of their turn, which the database starts the moment the first commits, instead of
+ * waiting until the first one's result has come back here and this process has got round to
+ * reading it. The database runs a connection's statements one after another, each its own
+ * transaction, so the second sees the first's numbers committed and rooms keep their order
+ * (RoomOrder orders the deliveries by version in any case). Sends that arrive while both run
+ * wait for the first to finish and go together. When a statement commits, the next one (if any
+ * waits) is written before the committed batch's callers go on to fan out.
  *
  * A batch that fails as a whole (a client_msg_id retry, a reply to a deleted message, a
  * deadlock with another instance) is retried one message at a time on the same connection, so
- * each caller gets its own outcome.
+ * each caller gets its own outcome. A lost connection fails what was on it (those batches are
+ * retried one by one on a new one, like any failed batch).
  */
 @Injectable()
 export class MessageWriter implements OnModuleDestroy {
   private readonly logger = new Logger('MessageWriter');
-  private readonly batches = new Batcher<NewMessage, Row | null>((ms) => this.writeBatch(ms), MAX_BATCH, 'turn');
-  private conn: PoolClient | null = null;
+  private readonly batches = new Batcher<NewMessage, Row | null>((ms) => this.writeBatch(ms), MAX_BATCH, 'turn', IN_FLIGHT);
+  private conn: Client | null = null;
+  private connecting: Promise<Client> | null = null;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -74,7 +83,7 @@ export class MessageWriter implements OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     await this.idle();
-    this.dropConnection();
+    if (this.conn) this.dropConnection(this.conn);
   }
 
   /** Writes a batch on the writer's connection (the statement leaves before the first await when it is idle). */
@@ -93,38 +102,49 @@ export class MessageWriter implements OnModuleDestroy {
   }
 
   /**
-   * A statement on the writer's connection, taken from the pool when there is none; a broken one
-   * is given back, and the next statement takes a new one. A server error leaves it usable.
+   * A statement on the writer's connection, opened when there is none; a broken one is closed,
+   * and the next statement opens a new one. A server error leaves it usable.
    */
-  private async onConnection<T>(run: (conn: PoolClient) => Promise<T>): Promise<T> {
+  private async onConnection<T>(run: (conn: ClientBase) => Promise<T>): Promise<T> {
     const conn = this.conn ?? (await this.connect());
     try {
       return await run(conn);
     } catch (e) {
-      if (!isServerError(e)) this.dropConnection(e);
+      if (!isServerError(e)) this.dropConnection(conn, e);
       throw e;
     }
   }
 
-  private async connect(): Promise<PoolClient> {
-    const conn = await poolOf(this.ds).connect();
-    conn.on('error', (err) => {
-      if (this.conn === conn) this.dropConnection(err);
-    });
+  /** One connection, however many statements ask for it meanwhile. */
+  private connect(): Promise<Client> {
+    this.connecting ??= this.open().finally(() => (this.connecting = null));
+    return this.connecting;
+  }
+
+  private async open(): Promise<Client> {
+    // the pool's own settings (address, credentials, timeouts, application name), pipelined
+    const conn = new Client({ ...(poolOf(this.ds).options as ClientConfig), pipeline: true });
+    conn.on('error', (err) => this.dropConnection(conn, err));
+    try {
+      await conn.connect();
+    } catch (e) {
+      void conn.end().catch(() => undefined);
+      throw e;
+    }
     this.conn = conn;
     return conn;
   }
 
-  private dropConnection(err?: unknown): void {
-    const conn = this.conn;
-    if (!conn) return;
+  /** Closes `conn` if it is still the writer's (a second failure on it, or a later connection, is left alone). */
+  private dropConnection(conn: Client, err?: unknown): void {
+    if (this.conn !== conn) return;
     this.conn = null;
-    if (err) this.logger.warn({ err }, 'writer connection lost; the next batch takes a new one');
-    conn.release(err instanceof Error ? err : err === undefined ? undefined : true);
+    if (err) this.logger.warn({ err }, 'writer connection lost; the next batch opens a new one');
+    void conn.end().catch(() => undefined);
   }
 
   /** One statement: sequence numbers for every room in the batch, then all the inserts. */
-  private async insertBatch(conn: PoolClient, ms: NewMessage[]): Promise<(Row | null)[]> {
+  private async insertBatch(conn: ClientBase, ms: NewMessage[]): Promise<(Row | null)[]> {
     const col = <K extends keyof NewMessage>(k: K) => ms.map((m) => m[k]);
     // per room, the k-th message of the batch (arrival order) takes the room's base + k
     const counts = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { preparedTextRows, TextRow, timestamptzText as ts } from '../../database/prepared';
 import { returnedRows } from '../../database/returned-rows';
@@ -115,7 +115,7 @@ export class MessagesRepository {
    * transaction): the room row lock orders concurrent senders, a failure rolls the number back
    * (no gap, no reuse). Returns the row with its sender, or null if the room is gone.
    */
-  async insert(m: NewMessage, on: PoolClient): Promise<Row | null> {
+  async insert(m: NewMessage, on: ClientBase): Promise<Row | null> {
     const rows = await preparedTextRows(on, 'message_insert_one', INSERT_ONE_SQL, [
       m.roomId,
       m.senderId,
