@@ -168,4 +168,39 @@ describe('Batcher', () => {
     expect(await Promise.all(out)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(most).toBe(1);
   });
+
+  it('with minToOverlap, a batch beside a running one waits until that many items queue', async () => {
+    const calls: number[][] = [];
+    const gates: (() => void)[] = [];
+    const b = new Batcher<number, number>(
+      async (items) => {
+        calls.push(items);
+        await new Promise<void>((r) => gates.push(r));
+        return items;
+      },
+      100,
+      'turn',
+      2,
+      3,
+    );
+    const turn = () => new Promise((r) => setImmediate(r));
+    const out = [b.add(1)];
+    await turn();
+    out.push(b.add(2), b.add(3));
+    await turn();
+    expect(calls).toEqual([[1]]); // two waiting: not worth a second batch
+    out.push(b.add(4));
+    await turn();
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+    out.push(b.add(5));
+    await turn();
+    gates[0](); // the first finishes, the second still runs: one waiting is still too few
+    await out[0];
+    expect(calls).toEqual([[1], [2, 3, 4]]);
+    gates[1](); // none running: it goes without a minimum
+    await out[1];
+    expect(calls).toEqual([[1], [2, 3, 4], [5]]);
+    gates[2]();
+    expect(await Promise.all(out)).toEqual([1, 2, 3, 4, 5]);
+  });
 });

@@ -10,7 +10,8 @@
  *
  * `maxInFlight` batches run at once (default 1: a batch starts when the previous one finished).
  * With 2, items that arrive while one batch runs start a second one (after the same gathering as
- * from idle) instead of waiting for the first's results to come back; `handle` must then keep the
+ * from idle, and once at least `minToOverlap` of them wait: fewer go with the next batch after
+ * the running one) instead of waiting for the first's results to come back; `handle` must then keep the
  * batches' order itself where it matters (MessageWriter: one pipelined connection, on which the
  * database runs the statements one after another, in the order they were sent).
  *
@@ -41,6 +42,7 @@ export class Batcher<I, O> {
     private readonly maxBatch: number,
     private readonly gather: number | 'turn' = 0,
     private readonly maxInFlight = 1,
+    private readonly minToOverlap = 1,
   ) {}
 
   /** the gathering time of a timed batcher, 0 otherwise */
@@ -68,6 +70,8 @@ export class Batcher<I, O> {
   /** Starts batches while there are items and room for them. */
   private pump(): void {
     while (!this.gathering && this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      // beside a running batch, only a batch worth its own round trip
+      if (this.inFlight > 0 && this.queue.length < this.minToOverlap) return;
       // gathering counts from the oldest item's arrival: items that queued behind a running
       // batch have waited already, and a batch that fills up goes at once
       if (this.gatherMs > 0 && this.queue.length < this.maxBatch) {

@@ -8,8 +8,9 @@ import { Row } from './message.mapper';
 import { COL, insertedRow, MessagesRepository, NewMessage, SELECT_INSERTED } from './messages.repository';
 
 const MAX_BATCH = 256;
-/** Statements on the writer's connection at once (see MessageWriter). */
+/** Statements on the writer's connection at once, and the sends a second one needs (see MessageWriter). */
 const IN_FLIGHT = 2;
+const MIN_SECOND = 4;
 
 /**
  * The group commit's one statement (prepared once per connection). This process numbers the batch:
@@ -45,10 +46,11 @@ const INSERT_BATCH_SQL = `WITH r AS (
  * small ones (see Batcher).
  *
  * The writer has a connection of its own, pipelined (pg's `pipeline` mode), with up to two
- * statements on it at once: sends that arrive while a statement runs go out in a second one at
- * the end of their turn, which the database starts the moment the first commits, instead of
- * waiting until the first one's result has come back here and this process has got round to
- * reading it. The database runs a connection's statements one after another, each its own
+ * statements on it at once: when four or more sends arrive while a statement runs, they go out
+ * in a second one at the end of their turn, which the database starts the moment the first
+ * commits, instead of waiting until the first one's result has come back here and this process
+ * has got round to reading it (fewer wait for the first to finish: at low rates a second
+ * statement for one or two messages costs more than it saves). The database runs a connection's statements one after another, each its own
  * transaction, so the second sees the first's numbers committed and rooms keep their order
  * (RoomOrder orders the deliveries by version in any case). Sends that arrive while both run
  * wait for the first to finish and go together. When a statement commits, the next one (if any
@@ -62,7 +64,7 @@ const INSERT_BATCH_SQL = `WITH r AS (
 @Injectable()
 export class MessageWriter implements OnModuleDestroy {
   private readonly logger = new Logger('MessageWriter');
-  private readonly batches = new Batcher<NewMessage, Row | null>((ms) => this.writeBatch(ms), MAX_BATCH, 'turn', IN_FLIGHT);
+  private readonly batches = new Batcher<NewMessage, Row | null>((ms) => this.writeBatch(ms), MAX_BATCH, 'turn', IN_FLIGHT, MIN_SECOND);
   private conn: Client | null = null;
   private connecting: Promise<Client> | null = null;
 
