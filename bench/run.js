@@ -233,13 +233,14 @@ function usage(pid) {
     since() {
       const io1 = sysIo(pid);
       const pg1 = pgCpuUs();
+      const m1 = machineBusyUs();
       return {
         cpuUs: cpuUs(pid) - cpu0,
         writes: io0 && io1 ? io1.w - io0.w : null,
         reads: io0 && io1 ? io1.r - io0.r : null,
         pgUs: pg0 !== null && pg1 !== null ? pg1 - pg0 : null,
-        machineUs: machineBusyUs().busy - m0.busy,
-        stealUs: machineBusyUs().steal - m0.steal,
+        machineUs: m1.busy - m0.busy,
+        stealUs: m1.steal - m0.steal,
       };
     },
   };

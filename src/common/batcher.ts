@@ -10,10 +10,10 @@
  *
  * `maxInFlight` batches run at once (default 1: a batch starts when the previous one finished).
  * With 2, items that arrive while one batch runs start a second one (after the same gathering as
- * from idle, and once at least `minToOverlap` of them wait: fewer go with the next batch after
- * the running one) instead of waiting for the first's results to come back; `handle` must then keep the
- * batches' order itself where it matters (MessageWriter: one pipelined connection, on which the
- * database runs the statements one after another, in the order they were sent).
+ * from idle, and once at least `minToOverlap` of them wait: fewer go with the next batch after the
+ * running one) instead of waiting for the first's results to come back; `handle` must then keep
+ * the batches' order itself where it matters (MessageWriter: one pipelined connection, on which
+ * the database runs the statements one after another, in the order they were sent).
  *
  * Pipelined: the callers of a finished batch resume in promise callbacks, after the next batch's
  * `handle` has run up to its first await (e.g. written its statement on an idle connection), so

@@ -46,15 +46,15 @@ const INSERT_BATCH_SQL = `WITH r AS (
  * small ones (see Batcher).
  *
  * The writer has a connection of its own, pipelined (pg's `pipeline` mode), with up to two
- * statements on it at once: when four or more sends arrive while a statement runs, they go out
- * in a second one at the end of their turn, which the database starts the moment the first
- * commits, instead of waiting until the first one's result has come back here and this process
- * has got round to reading it (fewer wait for the first to finish: at low rates a second
- * statement for one or two messages costs more than it saves). The database runs a connection's statements one after another, each its own
- * transaction, so the second sees the first's numbers committed and rooms keep their order
- * (RoomOrder orders the deliveries by version in any case). Sends that arrive while both run
- * wait for the first to finish and go together. When a statement commits, the next one (if any
- * waits) is written before the committed batch's callers go on to fan out.
+ * statements on it at once: when four or more sends arrive while a statement runs, they go out in
+ * a second one at the end of their turn, which the database starts the moment the first commits,
+ * instead of waiting until the first one's result has come back here and this process has got
+ * round to reading it (fewer wait for the first to finish: at low rates a second statement for one
+ * or two messages costs more than it saves). The database runs a connection's statements one after
+ * another, each its own transaction, so the second sees the first's numbers committed and rooms
+ * keep their order (RoomOrder orders the deliveries by version in any case). Sends that arrive
+ * while both run wait for the first to finish and go together. When a statement commits, the next
+ * one (if any waits) is written before the committed batch's callers go on to fan out.
  *
  * A batch that fails as a whole (a client_msg_id retry, a reply to a deleted message, a
  * deadlock with another instance) is retried one message at a time on the same connection, so
