@@ -1,5 +1,26 @@
 import { Batcher, Failed } from './batcher';
 
+/** Resolves at the end of the current event-loop turn. */
+const turn = () => new Promise((r) => setImmediate(r));
+
+/** A 'turn'-gathering batcher whose batches stay running until their gate (gates[k], k-th batch) opens. */
+function gated<T>(maxInFlight: number, minToOverlap?: number) {
+  const calls: T[][] = [];
+  const gates: (() => void)[] = [];
+  const b = new Batcher<T, T>(
+    async (items) => {
+      calls.push(items);
+      await new Promise<void>((r) => gates.push(r));
+      return items;
+    },
+    100,
+    'turn',
+    maxInFlight,
+    minToOverlap,
+  );
+  return { b, calls, gates };
+}
+
 describe('Batcher', () => {
   it('handles an item at once when idle, and queues later ones into one next batch', async () => {
     const calls: number[][] = [];
@@ -12,7 +33,7 @@ describe('Batcher', () => {
     }, 100);
     const first = b.add(1);
     const rest = [b.add(2), b.add(3), b.add(4)];
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(calls).toEqual([[1]]);
     release();
     expect(await first).toBe(10);
@@ -30,7 +51,7 @@ describe('Batcher', () => {
     const first = b.add(1);
     await new Promise((r) => setTimeout(r, 10));
     const second = b.add(2);
-    await new Promise((r) => setImmediate(r));
+    await turn();
     expect(calls).toEqual([]); // still gathering
     expect(await Promise.all([first, second])).toEqual([1, 2]);
     expect(calls).toEqual([[1, 2]]);
@@ -110,19 +131,7 @@ describe('Batcher', () => {
   });
 
   it('with maxInFlight 2, items that arrive while a batch runs start a second one after their turn; more wait for a free slot', async () => {
-    const calls: string[][] = [];
-    const gates: (() => void)[] = [];
-    const b = new Batcher<string, string>(
-      async (items) => {
-        calls.push(items);
-        await new Promise<void>((r) => gates.push(r));
-        return items;
-      },
-      100,
-      'turn',
-      2,
-    );
-    const turn = () => new Promise((r) => setImmediate(r));
+    const { b, calls, gates } = gated<string>(2);
     const first = b.add('a');
     await turn();
     expect(calls).toEqual([['a']]);
@@ -163,27 +172,14 @@ describe('Batcher', () => {
     const out: Promise<number>[] = [];
     for (let i = 0; i < 10; i++) {
       out.push(b.add(i));
-      await new Promise((r) => setImmediate(r));
+      await turn();
     }
     expect(await Promise.all(out)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(most).toBe(1);
   });
 
   it('with minToOverlap, a batch beside a running one waits until that many items queue', async () => {
-    const calls: number[][] = [];
-    const gates: (() => void)[] = [];
-    const b = new Batcher<number, number>(
-      async (items) => {
-        calls.push(items);
-        await new Promise<void>((r) => gates.push(r));
-        return items;
-      },
-      100,
-      'turn',
-      2,
-      3,
-    );
-    const turn = () => new Promise((r) => setImmediate(r));
+    const { b, calls, gates } = gated<number>(2, 3);
     const out = [b.add(1)];
     await turn();
     out.push(b.add(2), b.add(3));

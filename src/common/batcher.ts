@@ -91,15 +91,17 @@ export class Batcher<I, O> {
       out = Promise.reject(e);
     }
     // the next batch starts (its handle runs up to its first await) before this one's callers resume
+    const next = () => {
+      this.inFlight--;
+      this.pump();
+    };
     out.then(
       (res) => {
-        this.inFlight--;
-        this.pump();
+        next();
         batch.forEach((b, i) => (res[i] instanceof Failed ? b.reject((res[i] as Failed).error) : b.resolve(res[i] as O)));
       },
       (e: unknown) => {
-        this.inFlight--;
-        this.pump();
+        next();
         for (const b of batch) b.reject(e);
       },
     );
