@@ -12,9 +12,9 @@ import { databaseBehindProxy, ProxiedDatabase } from '../support/tcp-proxy';
 import { req } from './helpers';
 
 /**
- * Faults: the server is SIGKILLed or SIGTERMed under traffic, and the database disappears for
- * 10 s. No acknowledged message is lost or duplicated, failures are 503 JSON quickly, and the
- * service comes back by itself.
+ * Faults: the server is SIGKILLed or SIGTERMed under traffic, the database disappears for 10 s,
+ * and it stops answering while sends queue. No acknowledged message is lost or duplicated,
+ * failures are 503 JSON quickly, and the service comes back by itself.
  */
 jest.setTimeout(120_000);
 
@@ -334,6 +334,75 @@ describe('faults', () => {
       expect(existsSync(run.lockFile)).toBe(false); // the cluster is stopped, not left behind again
       // eslint-disable-next-line no-console
       console.log(`faults (f) kill -9 on embedded PostgreSQL: restarted over the leftover cluster; acknowledged ${r.confirmed}, stored ${r.stored}`);
+    });
+  });
+
+  describe('(h) PostgreSQL stops answering while sends queue', () => {
+    let t: TestApp;
+    let db: ProxiedDatabase | undefined;
+    afterAll(() => db?.close(async () => t?.stop()));
+
+    it('every queued send gets its 503 error within about two timeouts (not one timeout per message), and nothing is stored twice', async () => {
+      db = await databaseBehindProxy();
+      t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: db.url });
+      const n = 12;
+      const { users, roomId } = await setupRoom(t, n, 'hang');
+      const socks = await Promise.all(users.map((u) => connectWs(t, u.token)));
+      // one message each first: memberships are cached and the writer holds a connection
+      for (const [i, ws] of socks.entries()) {
+        ws.send('send_message', { room_id: roomId, content: `before ${i}`, client_msg_id: randomUUID() });
+        await ws.waitFor('message_ack');
+      }
+
+      db.proxy.hang();
+      const ids = socks.map(() => randomUUID());
+      const wave = async (): Promise<number[]> => {
+        const start = Date.now();
+        // sent together: they share the writer's next statement, which never comes back
+        socks.forEach((ws, i) => {
+          ws.clear();
+          ws.send('send_message', { room_id: roomId, content: `during ${i}`, client_msg_id: ids[i] });
+        });
+        return Promise.all(
+          socks.map(async (ws) => {
+            const e = await ws.waitFor('error', () => true, 30_000);
+            expect(e.payload.error).toBe('Service temporarily unavailable');
+            return Date.now() - start;
+          }),
+        );
+      };
+      // on the writer's open connection: the statement's read timeout (1 s) for all of them,
+      // then at most one connect timeout (1 s) for any that waited behind it
+      const first = await wave();
+      expect(Math.max(...first)).toBeLessThan(3500);
+      // again, now that the writer must connect: one connect timeout
+      const second = await wave();
+      expect(Math.max(...second)).toBeLessThan(3500);
+
+      await db.proxy.restore();
+      const back = Date.now();
+      while ((await req(t, 'GET', '/ready', { timeoutMs: 3000 }).catch(() => null))?.status !== 200) {
+        if (Date.now() - back > 15_000) throw new Error('not ready 15 s after the database returned');
+        await sleep(100);
+      }
+      // the clients retry with the same client_msg_ids: each is stored exactly once
+      for (const [i, ws] of socks.entries()) {
+        ws.clear();
+        ws.send('send_message', { room_id: roomId, content: `during ${i}`, client_msg_id: ids[i] });
+        expect((await ws.waitFor('message_ack')).payload.client_msg_id).toBe(ids[i]);
+      }
+      const pg = new Client({ connectionString: db.url });
+      await pg.connect();
+      try {
+        const rows = (await pg.query(`SELECT content, count(*)::int AS c FROM messages WHERE room_id = $1 GROUP BY content`, [roomId])).rows;
+        expect(rows).toHaveLength(2 * n);
+        expect(rows.every((r: { c: number }) => r.c === 1)).toBe(true);
+      } finally {
+        await pg.end();
+      }
+      // eslint-disable-next-line no-console
+      console.log(`faults (h) database hung with ${n} sends queued, twice: every send had its 503 after ${Math.min(...first)}–${Math.max(...first)} ms on the open connection, ${Math.min(...second)}–${Math.max(...second)} ms on a new one; after the database returned each was stored once`);
+      for (const ws of socks) ws.close();
     });
   });
 

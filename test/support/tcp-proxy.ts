@@ -8,6 +8,8 @@ import { freshDatabase } from '../setup/db';
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
+  /** hung: connections stay open but nothing passes (see hang) */
+  private hung = false;
   port = 0;
 
   constructor(
@@ -17,6 +19,11 @@ export class TcpProxy {
 
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
+      if (this.hung) {
+        // accepted, never answered: a connect waits for its timeout
+        this.sockets.add(client.on('error', () => client.destroy()));
+        return;
+      }
       const upstream = net.connect(this.targetPort, this.targetHost);
       this.sockets.add(client).add(upstream);
       const drop = () => {
@@ -48,8 +55,24 @@ export class TcpProxy {
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
-  /** Back on the same port (nothing to do when it is not cut). */
+  /**
+   * A database that stops answering (a network partition, a host that hangs) rather than one that
+   * refuses: open connections stay open and carry nothing, new ones are accepted and never answered.
+   */
+  hang(): void {
+    this.hung = true;
+    for (const sock of this.sockets) {
+      sock.unpipe();
+      sock.pause();
+    }
+  }
+
+  /** Back on the same port (nothing to do when it is up); a hang ends with every connection dropped. */
   async restore(): Promise<void> {
+    if (this.hung) {
+      await this.cut();
+      this.hung = false;
+    }
     if (!this.server) await this.start(this.port);
   }
 

@@ -45,14 +45,17 @@ export const forbidden = (message: string) => new DomainError('FORBIDDEN', messa
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004', '53300', '57014']);
 
-/** True when `e` says the database is unreachable or too slow (→ 503), not that a query was wrong. */
+/**
+ * True when `e` says the database is unreachable or too slow (→ 503), not that a query was wrong.
+ * The messages are pg's and pg-pool's own ("timeout expired": a Client's connect timeout).
+ */
 export function isDatabaseUnavailable(e: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   const err = e as { code?: string; message?: string; driverError?: unknown };
   if (err.code && DB_DOWN_CODES.has(err.code)) return true;
   const msg = String(err.message ?? '');
   if (
-    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|Connection terminated unexpectedly|Client was closed/i.test(
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|connect ECONNREFUSED|Client has encountered a connection error|Connection terminated unexpectedly|Client was closed|^timeout expired$/i.test(
       msg,
     )
   ) {

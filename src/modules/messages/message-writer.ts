@@ -56,10 +56,13 @@ const INSERT_BATCH_SQL = `WITH r AS (
  * while both run wait for the first to finish and go together. When a statement commits, the next
  * one (if any waits) is written before the committed batch's callers go on to fan out.
  *
- * A batch that fails as a whole (a client_msg_id retry, a reply to a deleted message, a
- * deadlock with another instance) is retried one message at a time on the same connection, so
- * each caller gets its own outcome. A lost connection fails what was on it (those batches are
- * retried one by one on a new one, like any failed batch).
+ * A batch that the database rejects as a whole (a client_msg_id retry, a reply to a deleted
+ * message, a deadlock with another instance) is retried one message at a time on the same
+ * connection, so each caller gets its own outcome. A lost connection, a read timeout or a failed
+ * connect fails every send of the batch at once (503 for each; whether a statement cut off in
+ * flight committed is unknown here, and a client's retry with its client_msg_id settles it);
+ * the next batch opens a new connection. So a database that stops answering costs each queued
+ * send about one timeout, not one per message ahead of it.
  */
 @Injectable()
 export class MessageWriter implements OnModuleDestroy {
@@ -94,10 +97,16 @@ export class MessageWriter implements OnModuleDestroy {
     try {
       return await this.onConnection((conn) => this.insertBatch(conn, ms));
     } catch (e) {
+      // the database unreachable or too slow: every send of the batch fails now (503; a client
+      // retries with its client_msg_id), instead of each waiting its own timeout one after another
+      if (!isServerError(e)) return ms.map(() => new Failed(e));
       this.logger.debug({ err: e, size: ms.length }, 'batch failed, writing one by one');
       const outcomes: (Row | null | Failed)[] = [];
+      let down: Failed | undefined; // the connection failed meanwhile: the rest fail with it
       for (const m of ms) {
-        outcomes.push(await this.onConnection((conn) => this.repo.insert(m, conn)).catch((err: unknown) => new Failed(err)));
+        const o = down ?? (await this.onConnection((conn) => this.repo.insert(m, conn)).catch((err: unknown) => new Failed(err)));
+        if (o instanceof Failed && !isServerError(o.error)) down = o;
+        outcomes.push(o);
       }
       return outcomes;
     }
