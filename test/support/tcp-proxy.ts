@@ -8,8 +8,9 @@ import { freshDatabase } from '../setup/db';
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
-  /** hung: connections stay open but nothing passes (see hang) */
+  /** hung: connections stay open but nothing passes (see hang); `held` are those accepted meanwhile */
   private hung = false;
+  private readonly held = new Set<net.Socket>();
   port = 0;
 
   constructor(
@@ -21,7 +22,7 @@ export class TcpProxy {
     this.server = net.createServer((client) => {
       if (this.hung) {
         // accepted, never answered: a connect waits for its timeout
-        this.sockets.add(client.on('error', () => client.destroy()));
+        this.held.add(client.on('error', () => client.destroy()));
         return;
       }
       const upstream = net.connect(this.targetPort, this.targetHost);
@@ -50,8 +51,9 @@ export class TcpProxy {
   async cut(): Promise<void> {
     const s = this.server;
     this.server = null;
-    for (const sock of this.sockets) sock.destroy();
+    for (const sock of [...this.sockets, ...this.held]) sock.destroy();
     this.sockets.clear();
+    this.held.clear();
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
