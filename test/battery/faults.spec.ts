@@ -172,6 +172,21 @@ async function historyHasNoDuplicates(app: { url: string }, token: string, roomI
   return ids.length;
 }
 
+/**
+ * For a describe block: `start()` opens a fresh database behind a TcpProxy and an app on it with
+ * 1 s database timeouts; both are closed after the block (the proxy restored first).
+ */
+function appBehindProxy(): () => Promise<{ t: TestApp; db: ProxiedDatabase }> {
+  let t: TestApp | undefined;
+  let db: ProxiedDatabase | undefined;
+  afterAll(() => db?.close(async () => t?.stop()));
+  return async () => {
+    db = await databaseBehindProxy();
+    t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: db.url });
+    return { t, db };
+  };
+}
+
 describe('faults', () => {
   it('(a) kill -9 while 20 clients send: after restart every echoed message is stored exactly once, retries do not duplicate', async () => {
     const db = await freshDatabase();
@@ -338,13 +353,10 @@ describe('faults', () => {
   });
 
   describe('(h) PostgreSQL stops answering while sends queue', () => {
-    let t: TestApp;
-    let db: ProxiedDatabase | undefined;
-    afterAll(() => db?.close(async () => t?.stop()));
+    const start = appBehindProxy();
 
     it('every queued send gets its 503 error within about two timeouts (not one timeout per message), and nothing is stored twice', async () => {
-      db = await databaseBehindProxy();
-      t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: db.url });
+      const { t, db } = await start();
       const n = 12;
       const { users, roomId } = await setupRoom(t, n, 'hang');
       const socks = await Promise.all(users.map((u) => connectWs(t, u.token)));
@@ -407,14 +419,11 @@ describe('faults', () => {
   });
 
   describe('(b) PostgreSQL unreachable for 10 s', () => {
-    let t: TestApp;
-    let db: ProxiedDatabase | undefined;
-    afterAll(() => db?.close(async () => t?.stop()));
+    const start = appBehindProxy();
 
     it('503 JSON fast (no 500, no hang), not ready, sockets stay up or close cleanly, back within 5 s of the database', async () => {
-      db = await databaseBehindProxy();
+      const { t, db } = await start();
       const proxy = db.proxy;
-      t = await createTestApp({ DB_QUERY_TIMEOUT_MS: '1000', DB_POOL_SIZE: '5' }, { dbUrl: db.url });
       const a = await registerUser(t, 'dba');
       const b = await registerUser(t, 'dbb');
       const room = await req(t, 'POST', '/api/v1/rooms', { token: a.token, json: { name: 'outage room' } });
