@@ -369,7 +369,7 @@ describe('faults', () => {
       db.proxy.hang();
       const ids = socks.map(() => randomUUID());
       const wave = async (): Promise<number[]> => {
-        const start = Date.now();
+        const sentAt = Date.now();
         // sent together: they share the writer's next statement, which never comes back
         socks.forEach((ws, i) => {
           ws.clear();
@@ -379,7 +379,7 @@ describe('faults', () => {
           socks.map(async (ws) => {
             const e = await ws.waitFor('error', () => true, 30_000);
             expect(e.payload.error).toBe('Service temporarily unavailable');
-            return Date.now() - start;
+            return Date.now() - sentAt;
           }),
         );
       };
