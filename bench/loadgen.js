@@ -27,29 +27,47 @@ let mid = 0;
 const newHist = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: 3 });
 const MARK = Buffer.from('"content":"B|');
 
-function onMessage(c, data) {
-  const i = data.indexOf(MARK);
-  if (i < 0) {
-    const s = data.toString();
-    if (!c.ready && s.includes('"user_online"') && s.includes('Connected to chat server')) {
+/**
+ * One text frame: bytes [s, e) of `b` (valid during the call only). A timed message is parsed in
+ * place, digit by digit: no string, no split, no Number() per delivery.
+ */
+function onMessage(c, b, s, e) {
+  // only a new_message frame ({"type":"n…) can be timed: any other is read as text, without a
+  // search that would run on past `e` through the rest of the shared read buffer
+  const i = e - s > 9 && b[s + 9] === 0x6e ? b.indexOf(MARK, s) : -1;
+  if (i < 0 || i + MARK.length > e) {
+    const str = b.toString('utf8', s, e);
+    if (!c.ready && str.includes('"user_online"') && str.includes('Connected to chat server')) {
       c.ready = true;
       c.onReady?.();
-    } else if (s.startsWith('{"type":"error"')) {
-      errors.set(s.slice(0, 160), (errors.get(s.slice(0, 160)) || 0) + 1);
+    } else if (str.startsWith('{"type":"error"')) {
+      errors.set(str.slice(0, 160), (errors.get(str.slice(0, 160)) || 0) + 1);
     }
     return;
   }
   if (!cur) return;
-  const start = i + MARK.length;
-  const end = data.indexOf(0x22, start); // closing quote
-  const parts = data.toString('latin1', start, end).split('|'); // t | mid | senderInst
-  const t = Number(parts[0]);
-  const m = Number(parts[1]) - cur.base;
+  // B|<send time, ms with 3 decimals>|<message no>|<sender's instance>|
+  let p = i + MARK.length;
+  let ch = 0;
+  let t = 0;
+  while (p < e && (ch = b[p]) !== 0x7c && ch !== 0x2e) (t = t * 10 + ch - 48), p++;
+  if (ch === 0x2e) {
+    let f = 0;
+    let scale = 1;
+    while (++p < e && (ch = b[p]) !== 0x7c) (f = f * 10 + ch - 48), (scale *= 10);
+    t += f / scale;
+  }
+  let n = 0;
+  while (++p < e && (ch = b[p]) !== 0x7c) n = n * 10 + ch - 48;
+  let inst = 0;
+  while (++p < e && (ch = b[p]) !== 0x7c) inst = inst * 10 + ch - 48;
+  if (p >= e) return; // not our format
+  const m = n - cur.base;
   if (m < 0 || m >= cur.counts.length) return;
   cur.counts[m]++;
   cur.received++;
   const us = Math.max(1, Math.round((performance.now() - t) * 1000));
-  if (Number(parts[2]) === c.inst) cur.same.recordValue(us);
+  if (inst === c.inst) cur.same.recordValue(us);
   else cur.cross.recordValue(us);
 }
 
@@ -62,14 +80,13 @@ function onMessage(c, data) {
  * RawWs costs the generator about 10 % less per delivery, and reading with `onread` into one
  * shared buffer about 10 % less again. One `Sec-WebSocket-Key` for every socket (its accept value
  * is computed once and compared as text), the upgrade request written in one piece, server frames
- * parsed in place (text → onMessage, ping → pong, close → closed). Frames it sends are masked with
- * a zero key (valid: the mask bit is set; XOR with zero leaves the payload as is). Emits 'open',
- * 'message' (a Buffer valid during the call only), 'error' (Error) and 'close' (code) like `ws`;
+ * parsed in place (text → `onText(buffer, start, end)`, ping → pong, close → closed). Frames it
+ * sends are masked with a zero key (valid: the mask bit is set; XOR with zero leaves the payload as
+ * is). Emits 'open', 'error' (Error) and 'close' (code) like `ws`; a text frame goes to `onText`
+ * by offsets into the read buffer (valid during the call only), not as an event with a view;
  * `send(text)` and `terminate()`.
  */
 const READ_BUF = Buffer.allocUnsafe(256 * 1024);
-/** A leftover to keep past this read: its own memory already (`owned`), or a copy of a READ_BUF view. */
-const kept = (b, owned) => (owned ? b : Buffer.from(b));
 const RAW_KEY = randomBytes(16).toString('base64');
 const RAW_ACCEPT = createHash('sha1').update(RAW_KEY + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
 class RawWs extends EventEmitter {
@@ -81,59 +98,66 @@ class RawWs extends EventEmitter {
     for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
     this.buf = null;
     this.upgraded = false;
+    /** (buffer, start, end) of each text frame, set by the owner */
+    this.onText = () => {};
     this.closeCode = 1006;
     // `onread`: the socket reads into one buffer shared by every RawWs and calls back with the
     // count, without a Buffer per read and the stream machinery around it ('data' events)
-    const onread = { buffer: READ_BUF, callback: (n) => void this.onData(READ_BUF.subarray(0, n)) };
+    const onread = { buffer: READ_BUF, callback: (n) => void this.onData(READ_BUF, n) };
     this.sock = net.connect({ port: Number(u.port), host: u.hostname, onread }, () => this.sock.write(req + '\r\n'));
     this.sock.setNoDelay(true);
     this.sock.on('error', (e) => this.emit('error', e));
     this.sock.on('close', () => this.emit('close', this.closeCode));
   }
   /**
-   * `d` is a view of READ_BUF: everything is used before returning, and a partial frame is kept
-   * as a copy, unless it already lies in a Buffer.concat result of this call (its own memory).
+   * `d`'s first `n` bytes are new (READ_BUF, shared): every frame is handed on by offsets, without
+   * a view per frame, before returning; a partial frame is kept as a copy of its own.
    */
-  onData(d) {
-    const owned = this.buf !== null;
-    let b = owned ? Buffer.concat([this.buf, d]) : d;
+  onData(d, n) {
+    let b = d;
+    let pos = 0;
+    let end = n;
+    if (this.buf !== null) {
+      b = Buffer.concat([this.buf, d.subarray(0, n)]);
+      end = b.length;
+    }
     if (!this.upgraded) {
-      const end = b.indexOf('\r\n\r\n');
-      if (end < 0) return void (this.buf = kept(b, owned));
-      const head = b.toString('latin1', 0, end);
+      const at = b.indexOf('\r\n\r\n');
+      if (at < 0 || at >= end) return void (this.buf = Buffer.from(b.subarray(0, end)));
+      const head = b.toString('latin1', 0, at);
       if (!head.startsWith('HTTP/1.1 101') || !head.includes(RAW_ACCEPT)) {
         this.emit('error', new Error(`Unexpected server response: ${head.slice(9, 12)}`));
         return void this.sock.destroy();
       }
       this.upgraded = true;
-      b = b.subarray(end + 4);
+      pos = at + 4;
       this.emit('open');
     }
-    while (b.length >= 2) {
-      let len = b[1] & 0x7f;
+    while (end - pos >= 2) {
+      let len = b[pos + 1] & 0x7f;
       let off = 2;
       if (len === 126) {
-        if (b.length < 4) break;
-        len = b.readUInt16BE(2);
+        if (end - pos < 4) break;
+        len = (b[pos + 2] << 8) | b[pos + 3];
         off = 4;
       } else if (len === 127) {
-        if (b.length < 10) break;
-        len = Number(b.readBigUInt64BE(2));
+        if (end - pos < 10) break;
+        len = Number(b.readBigUInt64BE(pos + 2));
         off = 10;
       }
-      if (b.length < off + len) break;
-      const payload = b.subarray(off, off + len);
-      const op = b[0] & 0x0f;
-      b = b.subarray(off + len);
-      if (op === 1) this.emit('message', payload);
-      else if (op === 9) this.writeFrame(0x8a, payload);
+      if (end - pos < off + len) break;
+      const op = b[pos] & 0x0f;
+      const ps = pos + off;
+      pos = ps + len;
+      if (op === 1) this.onText(b, ps, pos);
+      else if (op === 9) this.writeFrame(0x8a, b.subarray(ps, pos));
       else if (op === 8) {
-        if (payload.length >= 2) this.closeCode = payload.readUInt16BE(0);
+        if (len >= 2) this.closeCode = (b[ps] << 8) | b[ps + 1];
         this.sock.destroy();
         return;
       }
     }
-    this.buf = b.length ? kept(b, owned) : null;
+    this.buf = pos < end ? Buffer.from(b.subarray(pos, end)) : null;
   }
   writeFrame(b0, payload) {
     const n = payload.length;
@@ -167,7 +191,7 @@ function connectOne(spec, idx) {
     ws.on('open', () => {
       for (const r of spec.joins || []) ws.send(`{"type":"join_room","payload":{"room_id":"${r}"}}`);
     });
-    ws.on('message', (d) => onMessage(c, d));
+    ws.onText = (b, s, e) => onMessage(c, b, s, e);
     ws.on('error', (e) => done(e.message));
     ws.on('close', (code) => {
       c.closed = code;
