@@ -21,8 +21,8 @@ export class TcpProxy {
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
       if (this.hung) {
-        // accepted, never answered: a connect waits for its timeout
-        this.held.add(client.on('error', () => client.destroy()));
+        // accepted, never answered: a connect waits for its timeout (and leaves the set when it gives up)
+        this.held.add(client.on('error', () => client.destroy()).on('close', () => this.held.delete(client)));
         return;
       }
       const upstream = net.connect(this.targetPort, this.targetHost);
