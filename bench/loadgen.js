@@ -41,7 +41,8 @@ function onMessage(c, b, s, e) {
       c.ready = true;
       c.onReady?.();
     } else if (str.startsWith('{"type":"error"')) {
-      errors.set(str.slice(0, 160), (errors.get(str.slice(0, 160)) || 0) + 1);
+      const key = str.slice(0, 160);
+      errors.set(key, (errors.get(key) || 0) + 1);
     }
     return;
   }
@@ -122,8 +123,8 @@ class RawWs extends EventEmitter {
       end = b.length;
     }
     if (!this.upgraded) {
-      const at = b.indexOf('\r\n\r\n');
-      if (at < 0 || at >= end) return void (this.buf = Buffer.from(b.subarray(0, end)));
+      const at = b.subarray(0, end).indexOf('\r\n\r\n'); // once per socket: a view is fine
+      if (at < 0) return void (this.buf = Buffer.from(b.subarray(0, end)));
       const head = b.toString('latin1', 0, at);
       if (!head.startsWith('HTTP/1.1 101') || !head.includes(RAW_ACCEPT)) {
         this.emit('error', new Error(`Unexpected server response: ${head.slice(9, 12)}`));
